@@ -1,0 +1,1 @@
+"""Plumbing shared by every netref protocol: TLS, auth, transcripts, link emulation, CLI."""
