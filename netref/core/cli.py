@@ -1,0 +1,110 @@
+"""
+The C{netref} command: one subcommand per client tool.
+
+Each client tool lives with its protocol (C{netref upper} in
+L{netref.sockets.client}, later C{netref get}, C{netref dig}, ...) and is
+listed in L{TOOLS}.  A tool module provides:
+
+  - C{Options}, a C{usage.Options} subclass for its arguments, and
+  - C{run(reactor, options)}, returning a Deferred (or None) that fires when
+    the tool is done, or failing with L{ToolError} for a one-line reason.
+
+C{netref} exits 0 on success and 1 with C{netref TOOL: reason} on standard
+error on failure, so scripts can drive it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from twisted.internet import defer, task
+from twisted.python import usage
+from twisted.python.failure import Failure
+
+#: (subcommand, module, one-line help) for every client tool.
+TOOLS: Sequence[tuple[str, str, str]] = (
+    ("upper", "netref.sockets.client", "The textbook's uppercase client (section 2.7), TCP or UDP."),
+)
+
+
+class ToolError(Exception):
+    """
+    A client tool failed for a reason worth one line to the user (connection
+    refused, no answer, bad reply); C{netref} prints it and exits 1.
+    """
+
+
+def _toolModule(name: str) -> ModuleType:
+    for toolName, moduleName, _ in TOOLS:
+        if toolName == name:
+            return importlib.import_module(moduleName)
+    raise KeyError(name)
+
+
+class Options(usage.Options):
+    """
+    The top-level options of C{netref}.
+    """
+
+    synopsis = "netref TOOL [options]"
+    longdesc = "Client tools of netref, the reference implementation of the application layer."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.subCommands = [
+            (name, None, _toolModule(name).Options, helpText) for name, _, helpText in TOOLS
+        ]
+
+    def opt_version(self) -> None:
+        """
+        Print the version and exit.
+        """
+        from netref import __version__
+
+        print(f"netref {__version__}")
+        sys.exit(0)
+
+    def postOptions(self) -> None:
+        if self.subCommand is None:
+            raise usage.UsageError("a tool is required: " + ", ".join(n for n, _, _ in TOOLS))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """
+    Run C{netref} with C{argv} (default: C{sys.argv[1:]}) and exit.
+    """
+    options = Options()
+    try:
+        options.parseOptions(list(sys.argv[1:] if argv is None else argv))
+    except usage.UsageError as e:
+        print(f"{options}\nnetref: {e}", file=sys.stderr)
+        sys.exit(2)
+    name = options.subCommand
+    assert name is not None
+    module = _toolModule(name)
+
+    async def runTool(reactor: Any) -> None:
+        try:
+            await defer.maybeDeferred(module.run, reactor, options.subOptions)
+        except ToolError as e:
+            print(f"netref {name}: {e}", file=sys.stderr)
+            raise SystemExit(1) from None
+
+    def start(reactor: Any) -> defer.Deferred[None]:
+        d = defer.ensureDeferred(runTool(reactor))
+
+        def unexpected(failure: Failure) -> Failure:
+            if failure.check(SystemExit):
+                return failure
+            # Anything else (refused connection, timeout, ...) is still a
+            # one-line reason, never a traceback.
+            print(f"netref {name}: {failure.getErrorMessage()}", file=sys.stderr)
+            return Failure(SystemExit(1))
+
+        return d.addErrback(unexpected)
+
+    task.react(start)

@@ -1,0 +1,150 @@
+"""
+The command-line contract every netref service shares.
+
+Every C{twistd netref-*} plugin takes C{--listen} (repeatable), C{--trace}
+and C{--state}; L{ServiceOptions} holds them so each protocol's C{tap.py}
+only adds its own options.  Stream services listen on Twisted endpoint
+strings (C{tcp:8080:interface=127.0.0.1}, C{ssl:8443:...}); datagram
+services take C{udp:PORT[:interface=ADDR]}, which L{parseDatagramListen}
+reads, because Twisted has no endpoint strings for UDP.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from twisted.application import service, strports
+from twisted.application.internet import UDPServer
+from twisted.internet.interfaces import IProtocolFactory
+from twisted.internet.protocol import DatagramProtocol
+from twisted.python import usage
+from twisted.python.filepath import FilePath
+
+from netref.core.trace import startPrintingTranscripts
+
+#: The address netref services bind to unless told otherwise.
+DEFAULT_INTERFACE = "127.0.0.1"
+
+
+class ServiceOptions(usage.Options):
+    """
+    Options common to every netref service.
+
+    Subclasses set L{defaultListen} to the endpoint strings used when no
+    C{--listen} is given, and add their own options as C{usage.Options}
+    subclasses do.
+
+    @cvar defaultListen: endpoint strings for when C{--listen} is absent.
+    """
+
+    defaultListen: Sequence[str] = ()
+
+    optFlags = [
+        ["trace", None, "Print the transcript of every connection (C:/S: lines)."],
+    ]
+    optParameters = [
+        ["state", None, None, "Directory for anything the service keeps on disk."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+
+    def opt_listen(self, description: str) -> None:
+        """
+        Where to listen: a Twisted endpoint string such as
+        tcp:8080:interface=127.0.0.1 (stream) or udp:PORT[:interface=ADDR]
+        (datagram).  Repeatable.
+        """
+        self["listen"].append(description)
+
+    def listenDescriptions(self) -> list[str]:
+        """
+        @return: the C{--listen} values, or L{defaultListen} if none were given.
+        """
+        return list(self["listen"]) or list(self.defaultListen)
+
+    def stateDirectory(self) -> FilePath[str] | None:
+        """
+        @return: the C{--state} directory, created if missing, or L{None}.
+        """
+        if self["state"] is None:
+            return None
+        path = FilePath(self["state"])
+        if not path.isdir():
+            path.makedirs(ignoreExistingDirectory=True)
+        return path
+
+    def postOptions(self) -> None:
+        for description in self.listenDescriptions():
+            if isDatagramListen(description):
+                parseDatagramListen(description)
+
+
+@dataclass(frozen=True)
+class DatagramListen:
+    """
+    Where a datagram service listens.
+
+    @ivar port: the UDP port (0 for any free port).
+    @ivar interface: the address to bind.
+    """
+
+    port: int
+    interface: str = DEFAULT_INTERFACE
+
+
+def isDatagramListen(description: str) -> bool:
+    """
+    @return: whether C{description} names a datagram (C{udp:}) endpoint.
+    """
+    return description.split(":", 1)[0].lower() == "udp"
+
+
+def parseDatagramListen(description: str) -> DatagramListen:
+    """
+    Parse C{udp:PORT[:interface=ADDR]}.
+
+    @raise usage.UsageError: if the string is not of that form.
+    """
+    parts = description.split(":")
+    if parts[0].lower() != "udp" or len(parts) < 2:
+        raise usage.UsageError(f"not a datagram endpoint (udp:PORT[:interface=ADDR]): {description!r}")
+    try:
+        port = int(parts[1])
+    except ValueError:
+        raise usage.UsageError(f"bad UDP port in {description!r}") from None
+    if not 0 <= port <= 65535:
+        raise usage.UsageError(f"UDP port out of range in {description!r}")
+    interface = DEFAULT_INTERFACE
+    for extra in parts[2:]:
+        key, sep, value = extra.partition("=")
+        if not sep or key != "interface":
+            raise usage.UsageError(f"unknown UDP option {extra!r} in {description!r}")
+        interface = value
+    return DatagramListen(port, interface)
+
+
+def streamService(description: str, factory: IProtocolFactory) -> service.IService:
+    """
+    @return: a service listening on the endpoint string C{description}.
+    """
+    return strports.service(description, factory)
+
+
+def datagramService(description: str, protocol: DatagramProtocol) -> service.IService:
+    """
+    @return: a service listening on C{udp:PORT[:interface=ADDR]}.
+    """
+    where = parseDatagramListen(description)
+    return UDPServer(where.port, protocol, interface=where.interface)
+
+
+def startTracingIfAsked(options: ServiceOptions) -> None:
+    """
+    Print transcripts to standard output when the service runs with C{--trace}.
+    """
+    if options["trace"]:
+        startPrintingTranscripts(sys.stdout)
