@@ -28,9 +28,34 @@ from netref.core.trace import startPrintingTranscripts
 DEFAULT_INTERFACE = "127.0.0.1"
 
 
-class ServiceOptions(usage.Options):
+class BaseServiceOptions(usage.Options):
     """
-    Options common to every netref service.
+    Options every netref service takes, even one that chooses its own
+    addresses (the lab): C{--trace} and C{--state}.
+    """
+
+    optFlags = [
+        ["trace", None, "Print the transcript of every connection (C:/S: lines)."],
+    ]
+    optParameters = [
+        ["state", None, None, "Directory for anything the service keeps on disk."],
+    ]
+
+    def stateDirectory(self) -> FilePath[str] | None:
+        """
+        @return: the C{--state} directory, created if missing, or L{None}.
+        """
+        if self["state"] is None:
+            return None
+        path = FilePath(self["state"])
+        if not path.isdir():
+            path.makedirs(ignoreExistingDirectory=True)
+        return path
+
+
+class ServiceOptions(BaseServiceOptions):
+    """
+    Options common to every netref service that listens where it is told.
 
     Subclasses set L{defaultListen} to the endpoint strings used when no
     C{--listen} is given, and add their own options as C{usage.Options}
@@ -40,13 +65,6 @@ class ServiceOptions(usage.Options):
     """
 
     defaultListen: Sequence[str] = ()
-
-    optFlags = [
-        ["trace", None, "Print the transcript of every connection (C:/S: lines)."],
-    ]
-    optParameters = [
-        ["state", None, None, "Directory for anything the service keeps on disk."],
-    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -65,17 +83,6 @@ class ServiceOptions(usage.Options):
         @return: the C{--listen} values, or L{defaultListen} if none were given.
         """
         return list(self["listen"]) or list(self.defaultListen)
-
-    def stateDirectory(self) -> FilePath[str] | None:
-        """
-        @return: the C{--state} directory, created if missing, or L{None}.
-        """
-        if self["state"] is None:
-            return None
-        path = FilePath(self["state"])
-        if not path.isdir():
-            path.makedirs(ignoreExistingDirectory=True)
-        return path
 
     def postOptions(self) -> None:
         for description in self.listenDescriptions():
@@ -142,9 +149,13 @@ def datagramService(description: str, protocol: DatagramProtocol) -> service.ISe
     return UDPServer(where.port, protocol, interface=where.interface)
 
 
-def startTracingIfAsked(options: ServiceOptions) -> None:
+def startTracingIfAsked(options: BaseServiceOptions) -> None:
     """
     Print transcripts to standard output when the service runs with C{--trace}.
+
+    Call it from C{makeService}: twistd replaces C{sys.stdout} with its log
+    once the application is made, and transcripts should reach the real
+    standard output, unadorned.
     """
     if options["trace"]:
         startPrintingTranscripts(sys.stdout)

@@ -10,9 +10,12 @@ side that sent them::
 
 Every netref line protocol reports each line it sends or receives to a
 L{Transcript}; binary protocols (DNS, DHCP, BitTorrent) report a one-line
-summary of each message.  Transcripts are events on C{twisted.logger} in the
-L{TRACE_NAMESPACE} namespace, so they can be observed, filtered and tested
-like any other log event.  A service run with C{--trace} adds a
+summary of each message.  Transcripts are C{twisted.logger} events in the
+L{TRACE_NAMESPACE} namespace, published on their own L{transcriptPublisher}
+rather than the global one: twistd copies every global event into its log
+file, and a transcript line should be printed once, plainly, not again with a
+timestamp.  Tests and tools observe them by adding an observer to
+L{transcriptPublisher}.  A service run with C{--trace} adds a
 L{TranscriptPrinter}, which writes them as::
 
     [c1] C: HELO crepes.fr
@@ -28,7 +31,7 @@ from __future__ import annotations
 import itertools
 from typing import IO, Any
 
-from twisted.logger import ILogObserver, Logger, LogLevel, globalLogPublisher
+from twisted.logger import ILogObserver, Logger, LogLevel, LogPublisher
 from zope.interface import implementer
 
 TRACE_NAMESPACE = "netref.trace"
@@ -38,6 +41,14 @@ CLIENT = "C"
 SERVER = "S"
 #: A remark that is not on the wire (connection opened, TLS started, ...).
 NOTE = "*"
+
+#: Where transcript events are published; observers of transcripts add
+#: themselves here.
+transcriptPublisher = LogPublisher()
+
+# Module level, not a class attribute: a Logger on a class is a descriptor
+# that renames its namespace after the class.
+_log = Logger(namespace=TRACE_NAMESPACE, observer=transcriptPublisher)
 
 _connectionIds = itertools.count(1)
 
@@ -97,8 +108,6 @@ class Transcript:
     @ivar connectionId: the short id printed before each line.
     """
 
-    _log = Logger(namespace=TRACE_NAMESPACE)
-
     def __init__(self, connectionId: str | None = None) -> None:
         """
         @param connectionId: an id for this connection; a fresh one from
@@ -121,7 +130,7 @@ class Transcript:
         @param line: the line, as on the wire.
         """
         if _Switch.enabled:
-            self._log.emit(
+            _log.emit(
                 LogLevel.info,
                 "{netref_connection} {netref_side}: {netref_line}",
                 netref_connection=self.connectionId,
@@ -190,7 +199,7 @@ def startPrintingTranscripts(out: IO[str]) -> TranscriptPrinter:
     @return: the observer, for L{stopPrintingTranscripts}.
     """
     printer = TranscriptPrinter(out)
-    globalLogPublisher.addObserver(printer)
+    transcriptPublisher.addObserver(printer)
     setTracing(True)
     return printer
 
@@ -199,5 +208,5 @@ def stopPrintingTranscripts(printer: TranscriptPrinter) -> None:
     """
     Undo L{startPrintingTranscripts}.
     """
-    globalLogPublisher.removeObserver(printer)
+    transcriptPublisher.removeObserver(printer)
     setTracing(False)

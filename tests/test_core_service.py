@@ -1,0 +1,98 @@
+"""
+Tests for L{netref.core.service}, the options every service shares.
+"""
+
+import os
+
+from twisted.application.internet import StreamServerEndpointService, UDPServer
+from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
+from twisted.python import usage
+from twisted.trial.unittest import SynchronousTestCase
+
+from netref.core import service
+
+
+class _Options(service.ServiceOptions):
+    defaultListen = ("tcp:12000:interface=127.0.0.1",)
+
+
+class ServiceOptionsTests(SynchronousTestCase):
+    """
+    L{service.ServiceOptions}: C{--listen} (repeatable), C{--trace}, C{--state}.
+    """
+
+    def test_defaults(self) -> None:
+        options = _Options()
+        options.parseOptions([])
+        self.assertEqual(options.listenDescriptions(), ["tcp:12000:interface=127.0.0.1"])
+        self.assertFalse(options["trace"])
+        self.assertIsNone(options.stateDirectory())
+
+    def test_listenRepeatable(self) -> None:
+        options = _Options()
+        options.parseOptions(["--listen", "tcp:1:interface=::1", "--listen", "udp:2"])
+        self.assertEqual(options.listenDescriptions(), ["tcp:1:interface=::1", "udp:2"])
+
+    def test_badDatagramListenIsUsageError(self) -> None:
+        options = _Options()
+        self.assertRaises(usage.UsageError, options.parseOptions, ["--listen", "udp:nope"])
+
+    def test_stateDirectoryCreated(self) -> None:
+        where = self.mktemp()
+        options = _Options()
+        options.parseOptions(["--state", where])
+        path = options.stateDirectory()
+        assert path is not None
+        self.assertTrue(os.path.isdir(where))
+        self.assertEqual(path.path, os.path.abspath(where))
+
+
+class DatagramListenTests(SynchronousTestCase):
+    """
+    L{service.parseDatagramListen} reads C{udp:PORT[:interface=ADDR]}.
+    """
+
+    def test_portOnly(self) -> None:
+        self.assertEqual(
+            service.parseDatagramListen("udp:10053"),
+            service.DatagramListen(10053, "127.0.0.1"),
+        )
+
+    def test_interface(self) -> None:
+        self.assertEqual(
+            service.parseDatagramListen("UDP:0:interface=127.2.0.10"),
+            service.DatagramListen(0, "127.2.0.10"),
+        )
+
+    def test_errors(self) -> None:
+        for bad in ["udp", "udp:", "udp:x", "udp:70000", "udp:53:iface=1.2.3.4", "tcp:53"]:
+            with self.subTest(bad=bad):
+                self.assertRaises(usage.UsageError, service.parseDatagramListen, bad)
+
+    def test_isDatagram(self) -> None:
+        self.assertTrue(service.isDatagramListen("udp:53"))
+        self.assertFalse(service.isDatagramListen("tcp:53"))
+        self.assertFalse(service.isDatagramListen("ssl:8443"))
+
+
+class ServiceBuildersTests(SynchronousTestCase):
+    """
+    The builders turn descriptions into (unstarted) Twisted services.
+    """
+
+    def test_stream(self) -> None:
+        built = service.streamService("tcp:0:interface=127.0.0.1", Factory.forProtocol(Protocol))
+        self.assertIsInstance(built, StreamServerEndpointService)
+
+    def test_datagram(self) -> None:
+        built = service.datagramService("udp:0:interface=127.0.0.3", DatagramProtocol())
+        self.assertIsInstance(built, UDPServer)
+        self.assertEqual(built.kwargs, {"interface": "127.0.0.3"})
+
+    def test_traceFlagStartsPrinting(self) -> None:
+        options = _Options()
+        options.parseOptions(["--trace"])
+        observers = []
+        self.patch(service, "startPrintingTranscripts", observers.append)
+        service.startTracingIfAsked(options)
+        self.assertEqual(len(observers), 1)
