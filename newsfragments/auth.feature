@@ -1,0 +1,1 @@
+The new ``netref.core.auth`` module checks names and passwords for every service against scrypt-hashed password files (``--users FILE``) or ``--user NAME:PASSWORD`` options, and ``python -m netref.core.auth add FILE NAME`` adds users to a file.
