@@ -37,7 +37,8 @@ class NetcatTests(TestCase):
         port = reactor.listenTCP(0, UpperTCPFactory(), interface="127.0.0.1")
         self.addCleanup(port.stopListening)
         result = await threads.deferToThread(
-            runNetcat, ["-N", "127.0.0.1", str(port.getHost().port)],
+            runNetcat,
+            ["-N", "127.0.0.1", str(port.getHost().port)],
             "hello from crepes.fr, grüße\nsecond line\n".encode(),
         )
         self.assertEqual(result.returncode, 0, result.stderr)

@@ -120,9 +120,7 @@ class LabLoopbackTests(TestCase):
         service.startService()
         self.addCleanup(service.stopService)
         self.assertEqual(await upperTCP(theReactor(), "127.2.0.10", 12000, "hello"), "HELLO")
-        self.assertEqual(
-            await upperUDP(theReactor(), "127.2.0.10", 12000, "hello"), "HELLO"
-        )
+        self.assertEqual(await upperUDP(theReactor(), "127.2.0.10", 12000, "hello"), "HELLO")
 
     async def test_sameHostPortDifferentAddresses(self) -> None:
         """

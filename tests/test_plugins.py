@@ -12,15 +12,16 @@ from twisted.trial.unittest import TestCase
 
 from twisted.plugins import netref_plugins
 
+#: Runs twistd with the interpreter of the environment under test.
+TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"
+
 
 def definedTapNames() -> set[str]:
     """
     @return: the C{tapname} of every service maker in netref's plugin file.
     """
     return {
-        value.tapname
-        for value in vars(netref_plugins).values()
-        if IServiceMaker.providedBy(value)
+        value.tapname for value in vars(netref_plugins).values() if IServiceMaker.providedBy(value)
     }
 
 
@@ -59,7 +60,7 @@ class PluginTests(TestCase):
         env.pop("PYTHONPATH", None)
         out, err, code = await getProcessOutputAndValue(
             sys.executable,
-            ["-c", "import sys; from twisted.scripts.twistd import run; sys.argv[0]='twistd'; run()", "--help"],
+            ["-c", TWISTD, "--help"],
             env=env,
             path="/",
         )
@@ -115,15 +116,24 @@ class InstallModeTests(TestCase):
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_USER")}
         out, err, code = await getProcessOutputAndValue(
             python,
-            ["-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-             "--no-index", *pipArguments, self.root],
+            [
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                *pipArguments,
+                self.root,
+            ],
             env=env,
             path="/",
         )
         self.assertEqual(code, 0, err)
         out, err, code = await getProcessOutputAndValue(
             python,
-            ["-c", "import sys; from twisted.scripts.twistd import run; sys.argv[0]='twistd'; run()", "--help"],
+            ["-c", TWISTD, "--help"],
             env=env,
             path="/",
         )

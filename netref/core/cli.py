@@ -27,7 +27,11 @@ from twisted.python.failure import Failure
 
 #: (subcommand, module, one-line help) for every client tool.
 TOOLS: Sequence[tuple[str, str, str]] = (
-    ("upper", "netref.sockets.client", "The textbook's uppercase client (section 2.7), TCP or UDP."),
+    (
+        "upper",
+        "netref.sockets.client",
+        "The textbook's uppercase client (section 2.7), TCP or UDP.",
+    ),
 )
 
 

@@ -118,7 +118,9 @@ def parseDatagramListen(description: str) -> DatagramListen:
     """
     parts = description.split(":")
     if parts[0].lower() != "udp" or len(parts) < 2:
-        raise usage.UsageError(f"not a datagram endpoint (udp:PORT[:interface=ADDR]): {description!r}")
+        raise usage.UsageError(
+            f"not a datagram endpoint (udp:PORT[:interface=ADDR]): {description!r}"
+        )
     try:
         port = int(parts[1])
     except ValueError:

@@ -104,12 +104,18 @@ class Lab:
         for host in self.hosts:
             for kind in self.kindsOf(host):
                 rows.append(
-                    (host.name, host.address, kind.name,
-                     f"{kind.transports} {self.portFor(kind)}", kind.summary)
+                    (
+                        host.name,
+                        host.address,
+                        kind.name,
+                        f"{kind.transports} {self.portFor(kind)}",
+                        kind.summary,
+                    )
                 )
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         portNote = (
-            "well-known ports" if self.ports == WELL_KNOWN_PORTS
+            "well-known ports"
+            if self.ports == WELL_KNOWN_PORTS
             else "netref default ports (run as root for the well-known ones)"
         )
         lines = [f"netref lab: the textbook's little Internet on loopback, {portNote}", ""]

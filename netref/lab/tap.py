@@ -27,7 +27,9 @@ class Options(BaseServiceOptions):
     )
     optParameters = [
         [
-            "ports", None, "auto",
+            "ports",
+            None,
+            "auto",
             "Which ports every host uses: 'default' (netref's unprivileged defaults), "
             "'well-known' (25, 53, 80, ...; needs root) or 'auto' (well-known when root).",
         ],
