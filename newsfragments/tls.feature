@@ -1,0 +1,1 @@
+The new ``netref.core.tls`` module gives every service TLS server and client contexts with hostname verification, a development certificate authority behind ``--tls auto`` (kept in ``--state``), and a STARTTLS switch that discards plaintext pipelined after the command (CVE-2011-0411).
