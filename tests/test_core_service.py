@@ -96,3 +96,33 @@ class ServiceBuildersTests(SynchronousTestCase):
         self.patch(service, "startPrintingTranscripts", observers.append)
         service.startTracingIfAsked(options)
         self.assertEqual(len(observers), 1)
+
+
+class TLSAutoTests(SynchronousTestCase):
+    """
+    C{--tls auto} completes C{ssl:} endpoints with a development certificate.
+    """
+
+    def test_sslCompleted(self) -> None:
+        state = self.mktemp()
+        options = _Options()
+        options.parseOptions(
+            ["--listen", "ssl:0:interface=127.0.0.1", "--tls", "auto", "--state", state]
+        )
+        [description] = options.listenDescriptions()
+        self.assertTrue(description.startswith("ssl:0:interface=127.0.0.1:"), description)
+        self.assertIn("privateKey=", description)
+        self.assertIn("certKey=", description)
+
+    def test_otherEndpointsUntouched(self) -> None:
+        options = _Options()
+        options.parseOptions(["--listen", "tcp:0", "--listen", "udp:0", "--tls", "auto"])
+        self.assertEqual(options.listenDescriptions(), ["tcp:0", "udp:0"])
+
+    def test_sslWithoutCertificateIsUsageError(self) -> None:
+        self.assertRaises(usage.UsageError, _Options().parseOptions, ["--listen", "ssl:0"])
+
+    def test_autoWithoutStateIsUsageError(self) -> None:
+        self.assertRaises(
+            usage.UsageError, _Options().parseOptions, ["--listen", "ssl:0", "--tls", "auto"]
+        )

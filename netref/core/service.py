@@ -22,6 +22,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.python import usage
 from twisted.python.filepath import FilePath
 
+from netref.core.tls import resolveServerEndpoint
 from netref.core.trace import startPrintingTranscripts
 
 #: The address netref services bind to unless told otherwise.
@@ -61,10 +62,27 @@ class ServiceOptions(BaseServiceOptions):
     C{--listen} is given, and add their own options as C{usage.Options}
     subclasses do.
 
+    With C{--tls auto}, every C{ssl:} endpoint that names no certificate
+    gets one from a development certificate authority kept in the C{--state}
+    directory (L{netref.core.tls.resolveServerEndpoint}), covering the
+    loopback names, the endpoint's interface address and L{tlsHostnames}.
+
     @cvar defaultListen: endpoint strings for when C{--listen} is absent.
+    @ivar tlsHostnames: extra names a C{--tls auto} certificate covers;
+        a subclass sets them from its own options (a mail domain, say).
     """
 
     defaultListen: Sequence[str] = ()
+
+    optParameters = [
+        [
+            "tls",
+            None,
+            None,
+            "'auto': give ssl: endpoints without privateKey=/certKey= a certificate "
+            "from a local development CA kept in the --state directory.",
+        ],
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -84,10 +102,28 @@ class ServiceOptions(BaseServiceOptions):
         """
         return list(self["listen"]) or list(self.defaultListen)
 
+    @property
+    def tlsHostnames(self) -> Sequence[str]:
+        return ()
+
     def postOptions(self) -> None:
+        """
+        Check every C{--listen} value, and complete C{ssl:} ones for
+        C{--tls auto}, so that a mistake is a usage error before anything
+        starts.
+        """
+        resolved = []
         for description in self.listenDescriptions():
             if isDatagramListen(description):
                 parseDatagramListen(description)
+                resolved.append(description)
+            else:
+                resolved.append(
+                    resolveServerEndpoint(
+                        description, self["tls"], self.stateDirectory(), self.tlsHostnames
+                    )
+                )
+        self["listen"] = resolved
 
 
 @dataclass(frozen=True)
