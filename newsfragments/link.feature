@@ -1,0 +1,1 @@
+netref-link, a link emulator: a TCP relay that adds round-trip time (including the TCP handshake's RTT) and a shared bandwidth bottleneck, so a non-persistent HTTP fetch through it takes the textbook's 2 RTT plus transmission time.
