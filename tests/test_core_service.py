@@ -64,8 +64,23 @@ class DatagramListenTests(SynchronousTestCase):
             service.DatagramListen(0, "127.2.0.10"),
         )
 
+    def test_ipv6Interface(self) -> None:
+        for written in ["udp:53:interface=::1", "udp:53:interface=\\:\\:1"]:
+            with self.subTest(written=written):
+                self.assertEqual(
+                    service.parseDatagramListen(written), service.DatagramListen(53, "::1")
+                )
+
     def test_errors(self) -> None:
-        for bad in ["udp", "udp:", "udp:x", "udp:70000", "udp:53:iface=1.2.3.4", "tcp:53"]:
+        for bad in [
+            "udp",
+            "udp:",
+            "udp:x",
+            "udp:70000",
+            "udp:53:iface=1.2.3.4",
+            "udp:53:interface=",
+            "tcp:53",
+        ]:
             with self.subTest(bad=bad):
                 self.assertRaises(usage.UsageError, service.parseDatagramListen, bad)
 

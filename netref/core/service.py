@@ -150,25 +150,30 @@ def parseDatagramListen(description: str) -> DatagramListen:
     """
     Parse C{udp:PORT[:interface=ADDR]}.
 
+    An IPv6 address may be written plainly (C{udp:53:interface=::1}) or with
+    its colons escaped as in Twisted's endpoint strings
+    (C{udp:53:interface=\\:\\:1}).
+
     @raise usage.UsageError: if the string is not of that form.
     """
-    parts = description.split(":")
-    if parts[0].lower() != "udp" or len(parts) < 2:
+    kind, _, rest = description.partition(":")
+    portText, _, extra = rest.partition(":")
+    if kind.lower() != "udp" or not portText:
         raise usage.UsageError(
             f"not a datagram endpoint (udp:PORT[:interface=ADDR]): {description!r}"
         )
     try:
-        port = int(parts[1])
+        port = int(portText)
     except ValueError:
         raise usage.UsageError(f"bad UDP port in {description!r}") from None
     if not 0 <= port <= 65535:
         raise usage.UsageError(f"UDP port out of range in {description!r}")
     interface = DEFAULT_INTERFACE
-    for extra in parts[2:]:
+    if extra:
         key, sep, value = extra.partition("=")
-        if not sep or key != "interface":
+        if not sep or key != "interface" or not value:
             raise usage.UsageError(f"unknown UDP option {extra!r} in {description!r}")
-        interface = value
+        interface = value.replace("\\:", ":")
     return DatagramListen(port, interface)
 
 

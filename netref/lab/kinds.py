@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 from twisted.application.service import IService
 
-from netref.core.service import datagramService, streamService
-
 
 @dataclass(frozen=True)
 class ServiceKind:
@@ -42,12 +40,10 @@ class ServiceKind:
 
 
 def _buildUpper(address: str, port: int) -> list[IService]:
-    from netref.sockets.server import UpperTCPFactory, UpperUDPProtocol
+    # Imported when built, so the lab does not import every protocol up front.
+    from netref.sockets.tap import makeUpperServices
 
-    return [
-        streamService(f"tcp:{port}:interface={address}", UpperTCPFactory()),
-        datagramService(f"udp:{port}:interface={address}", UpperUDPProtocol()),
-    ]
+    return makeUpperServices(address, port)
 
 
 #: Every kind of service the lab knows, by name.
