@@ -49,7 +49,6 @@ from zope.interface import directlyProvides, implementer
 from netref.core.tls import (
     DevCertificateAuthority,
     TLSConfigurationError,
-    _writeAtomically,
     clientOptions,
     resolveServerEndpoint,
     serverOptionsFromPEM,
@@ -579,30 +578,6 @@ class DevCertificateAuthorityTests(unittest.TestCase):
         options = self.authority.serverOptions(self.names)
         self.assertIsInstance(options.getContext(), SSL.Context)
         self.assertTrue(self.authority.leafKeyPath.exists())
-
-
-class WriteAtomicallyTests(unittest.TestCase):
-    """
-    L{_writeAtomically} replaces a file in one step.
-    """
-
-    def test_failureKeepsOldFile(self) -> None:
-        """
-        If the rename fails, the old content is intact and the temporary
-        file is gone.
-        """
-        directory = FilePath(self.mktemp())
-        directory.makedirs()
-        target = directory.child("file")
-        target.setContent(b"old")
-
-        def failingReplace(source: str, destination: str) -> None:
-            raise OSError("disk on fire")
-
-        self.patch(os, "replace", failingReplace)
-        self.assertRaises(OSError, _writeAtomically, target, b"new", True)
-        self.assertEqual(target.getContent(), b"old")
-        self.assertEqual(directory.listdir(), ["file"])
 
 
 # Endpoint strings ------------------------------------------------------------

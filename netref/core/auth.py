@@ -50,7 +50,6 @@ import os
 import re
 import secrets
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -64,6 +63,8 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
 from zope.interface import implementer
+
+from netref.core.durable import writeAtomically
 
 __all__ = [
     "DEFAULT_PARAMETERS",
@@ -451,42 +452,6 @@ def _readPasswordFile(path: str) -> bytes:
         raise PasswordFileError(path, None, f"cannot read: {e.strerror}") from None
 
 
-def _writeAtomically(path: str, data: bytes) -> None:
-    """
-    Replace C{path} with C{data} so that a reader (or a crash) sees either
-    the old file or the new one, never a mixture: write a temporary file in
-    the same directory with mode 0600, flush it to the disk, rename it over
-    C{path}, and flush the directory so the rename itself is durable.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-    try:
-        directoryFd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(directoryFd)
-    except OSError:
-        pass
-    finally:
-        os.close(directoryFd)
-
-
 def addUser(
     path: str | os.PathLike[str],
     name: str,
@@ -498,7 +463,7 @@ def addUser(
 
     The file is created if missing.  Every other line, comments included, is
     kept as it was; a new user goes at the end.  The file is replaced
-    atomically (see L{_writeAtomically}) with mode 0600, so a running
+    atomically (see L{netref.core.durable.writeAtomically}) with mode 0600, so a running
     L{PasswordFileChecker} sees the old file or the new one.  Two programs
     changing the same file at once may lose one change: there is no locking.
 
@@ -524,7 +489,9 @@ def addUser(
         parsed.lines.append(line)
     else:
         parsed.lines[existing[0]] = line
-    _writeAtomically(where, "".join(f"{each}\n" for each in parsed.lines).encode("utf-8"))
+    writeAtomically(
+        where, "".join(f"{each}\n" for each in parsed.lines).encode("utf-8"), private=True
+    )
     return existing is not None
 
 

@@ -59,6 +59,7 @@ from twisted.logger import Logger
 from twisted.python import usage
 from twisted.python.filepath import FilePath
 
+from netref.core.durable import writeAtomically
 from netref.core.trace import Transcript, displayLine
 
 _log = Logger()
@@ -227,49 +228,6 @@ def trustRootFromPEM(path: FilePath[str] | str) -> IOpenSSLTrustRoot:
         [Certificate(crypto.X509.from_cryptography(c)) for c in certificates]
     )
     return trustRoot
-
-
-# Durable files.
-
-
-def _fsyncDirectory(directory: FilePath[str]) -> None:
-    """
-    Make a rename in C{directory} durable.
-    """
-    fd = os.open(directory.path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _writeAtomically(path: FilePath[str], content: bytes, private: bool) -> None:
-    """
-    Replace the file at C{path} with C{content}, so that a reader (or a
-    crash) sees the old file or the new one, never a mix: write a temporary
-    sibling, fsync it, rename it over C{path}, fsync the directory.
-
-    @param private: whether the file is readable by its owner only (mode
-        0600), as a private key must be.  Other files get 0644, less what
-        the umask takes away.
-    """
-    temporary = path.temporarySibling(".tmp")
-    fd = os.open(temporary.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
-    try:
-        try:
-            if private:
-                # The umask can only take bits away; make the mode exact.
-                os.fchmod(fd, 0o600)
-            os.write(fd, content)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary.path, path.path)
-    except BaseException:
-        if temporary.exists():
-            temporary.remove()
-        raise
-    _fsyncDirectory(path.parent())
 
 
 def _keyPEM(key: SigningKey) -> bytes:
@@ -521,8 +479,8 @@ class DevCertificateAuthority:
             .sign(key, hashes.SHA256())
         )
         self._ensureDirectory()
-        _writeAtomically(self.caKeyPath, _keyPEM(key), private=True)
-        _writeAtomically(
+        writeAtomically(self.caKeyPath, _keyPEM(key), private=True)
+        writeAtomically(
             self.caCertificatePath,
             certificate.public_bytes(serialization.Encoding.PEM),
             private=False,
@@ -618,8 +576,8 @@ class DevCertificateAuthority:
             .sign(authorityKey, hashes.SHA256())
         )
         self._ensureDirectory()
-        _writeAtomically(self.leafKeyPath, _keyPEM(key), private=True)
-        _writeAtomically(
+        writeAtomically(self.leafKeyPath, _keyPEM(key), private=True)
+        writeAtomically(
             self.leafCertificatePath,
             certificate.public_bytes(serialization.Encoding.PEM),
             private=False,
