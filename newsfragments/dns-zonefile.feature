@@ -1,0 +1,1 @@
+The new ``netref.dns.zonefile`` module reads RFC 1035 master files (``$ORIGIN``, ``$TTL``, ``$INCLUDE``, parentheses, quoted strings, escapes, BIND-style TTL units, RFC 3597 generic records), checks the zone as a whole (one SOA, NS at the apex, no out-of-zone data, CNAME alone at its name) and reports errors as ``file:line: reason``, reading the same records as NSD and dnspython.
