@@ -29,3 +29,10 @@ netrefLab = ServiceMaker(
     "The textbook's little Internet on loopback, every host with its own address.",
     "netref-lab",
 )
+
+netrefDNS = ServiceMaker(
+    "netref DNS server",
+    "netref.dns.tap",
+    "An authoritative DNS server for zone files, UDP and TCP (RFC 7766), port 10053.",
+    "netref-dns",
+)
