@@ -32,6 +32,11 @@ TOOLS: Sequence[tuple[str, str, str]] = (
         "netref.sockets.client",
         "The textbook's uppercase client (section 2.7), TCP or UDP.",
     ),
+    (
+        "dig",
+        "netref.dns.client",
+        "Ask a DNS server one question and print the answer, as dig does.",
+    ),
 )
 
 
