@@ -135,3 +135,93 @@ class LabLoopbackTests(TestCase):
         for host in hosts:
             reply = await upperTCP(theReactor(), host.address, 12000, f"hi {host.name}")
             self.assertEqual(reply, f"HI {host.name.upper()}")
+
+
+class LabZonesTests(SynchronousTestCase):
+    """
+    The lab's zone files agree with its host table: every lab host whose
+    name lies in a lab zone has its address there, and every delegation's
+    glue points at the lab host that serves the delegated zone.
+    """
+
+    def setUp(self) -> None:
+        from netref.dns.zonefile import loadZoneFile
+        from netref.lab.kinds import zoneFile
+
+        self.zones = {
+            name: loadZoneFile(zoneFile(name)) for host in HOSTS for name in host.zones
+        }
+
+    def _addresses(self) -> dict[str, set[str]]:
+        from netref.dns.rdata import RRType
+
+        found: dict[str, set[str]] = {}
+        for data in self.zones.values():
+            for record in data.records:
+                if record.rtype == RRType.A:
+                    name = record.name.toText().rstrip(".").lower()
+                    found.setdefault(name, set()).add(record.rdata.address)
+        return found
+
+    def test_everyZoneLoads(self) -> None:
+        self.assertEqual(len(self.zones), 12)
+
+    def test_hostsHaveTheirAddresses(self) -> None:
+        found = self._addresses()
+        for host in HOSTS:
+            with self.subTest(host=host.name):
+                self.assertIn(host.address, found.get(host.name, set()))
+
+    def test_everyServerServesWhatIsDelegatedToIt(self) -> None:
+        """
+        For every NS record, the server it names is a lab host, and that
+        host is authoritative for the zone (the lab's own referrals lead
+        somewhere).
+        """
+        from netref.dns.rdata import RRType
+
+        byName = {host.name: host for host in HOSTS}
+        for data in self.zones.values():
+            for record in data.records:
+                if record.rtype != RRType.NS:
+                    continue
+                zone = record.name.toText()
+                server = record.rdata.target.toText().rstrip(".")
+                with self.subTest(zone=zone, server=server):
+                    self.assertIn(server, byName)
+                    origins = {self.zones[f].origin.toText() for f in byName[server].zones}
+                    self.assertIn(zone, origins)
+
+
+class LabDNSTests(TestCase):
+    """
+    The textbook's iterative query for gaia.cs.umass.edu (section 2.4.2),
+    asked of the running lab: root, then the edu TLD server, then umass.edu's
+    authoritative server.
+    """
+
+    async def test_iterativeLookup(self) -> None:
+        from netref.dns.client import query
+        from netref.dns.rdata import RRType
+
+        service = LabService(Lab(ports=DEFAULT_PORTS), None)
+        service.startService()
+        self.addCleanup(service.stopService)
+        reactor = theReactor()
+        server = ("127.2.1.1", 10053)
+        for expectedServer in ["a.edu-servers.net.", "dns.umass.edu."]:
+            response = await query(
+                reactor, "gaia.cs.umass.edu", RRType.A, [server], recursionDesired=False
+            )
+            message = response.message
+            self.assertEqual(message.answers, ())
+            self.assertFalse(message.aa, "a referral is not authoritative")
+            [ns] = [r for r in message.authority if r.rtype == RRType.NS]
+            self.assertEqual(ns.rdata.target.toText(), expectedServer)
+            [glue] = [r for r in message.additional if r.name == ns.rdata.target]
+            server = (glue.rdata.address, 10053)
+        response = await query(
+            reactor, "gaia.cs.umass.edu", RRType.A, [server], recursionDesired=False
+        )
+        self.assertTrue(response.message.aa)
+        self.assertEqual([r.rdata.address for r in response.message.answers], ["127.2.0.10"])

@@ -4,6 +4,18 @@ The hosts of the textbook's little Internet.
 Adding a host to the lab is adding one L{LabHost} line to L{HOSTS}: its
 hostname as the textbook spells it, an address of its own in 127.2.0.0/16,
 and the kinds of service it runs (names from L{netref.lab.kinds.KINDS}).
+
+The addresses follow a plan, so that a reader can tell a host's part from
+its address:
+
+  - 127.2.0.x: the socket-programming servers;
+  - 127.2.1.x: the root and top-level-domain DNS servers;
+  - 127.2.2.x: the authoritative DNS servers of the textbook's domains;
+  - 127.2.3.x: the end hosts those domains name (www.someschool.edu,
+    mail.crepes.fr, ...), which later protocols bring to life.
+
+A DNS server's zones are files in C{netref/lab/zones/}; the names and
+addresses in them must agree with this table, and a test checks that they do.
 """
 
 from __future__ import annotations
@@ -20,22 +32,54 @@ class LabHost:
     @ivar address: its own loopback address; every service of the host binds it.
     @ivar services: the kinds of service it runs, by name.
     @ivar role: a few words on the host's part in the textbook's story.
+    @ivar zones: for a DNS server, the zone files it is authoritative for
+        (file names in C{netref/lab/zones/}).
     """
 
     name: str
     address: str
     services: tuple[str, ...]
     role: str
+    zones: tuple[str, ...] = ()
+
+
+def _dns(name: str, address: str, role: str, *zones: str) -> LabHost:
+    return LabHost(name, address, ("dns",), role, zones)
 
 
 #: The lab today.  Later protocols add their hosts here (www.someschool.edu
-#: for HTTP, mail.crepes.fr and mail.hamburger.edu for mail, the DNS
-#: hierarchy, ...).
+#: for HTTP, mail.crepes.fr and mail.hamburger.edu for mail, ...).
 HOSTS: tuple[LabHost, ...] = (
     LabHost(
         "gaia.cs.umass.edu",
         "127.2.0.10",
         ("upper",),
         "the server of the socket-programming section (2.7)",
+    ),
+    # The DNS hierarchy of section 2.4.2: root, top-level-domain and
+    # authoritative servers.
+    _dns("a.root-servers.net", "127.2.1.1", "root DNS server", "root.zone"),
+    _dns("a.edu-servers.net", "127.2.1.2", "TLD server for edu", "edu.zone"),
+    _dns("a.gtld-servers.net", "127.2.1.3", "TLD server for com", "com.zone"),
+    _dns("d.nic.fr", "127.2.1.4", "TLD server for fr", "fr.zone"),
+    _dns("dns.umass.edu", "127.2.2.1", "authoritative for umass.edu", "umass.edu.zone"),
+    _dns("dns.nyu.edu", "127.2.2.2", "authoritative for nyu.edu", "nyu.edu.zone"),
+    _dns(
+        "dns.someschool.edu", "127.2.2.3", "authoritative for someschool.edu",
+        "someschool.edu.zone",
+    ),
+    _dns(
+        "dns1.networkutopia.com", "127.2.2.4", "authoritative for networkutopia.com",
+        "networkutopia.com.zone",
+    ),
+    _dns("dns.amazon.com", "127.2.2.5", "authoritative for amazon.com", "amazon.com.zone"),
+    _dns("dns.crepes.fr", "127.2.2.6", "authoritative for crepes.fr", "crepes.fr.zone"),
+    _dns(
+        "dns.hamburger.edu", "127.2.2.7", "authoritative for hamburger.edu",
+        "hamburger.edu.zone",
+    ),
+    _dns(
+        "dns.enterprise.com", "127.2.2.8", "authoritative for enterprise.com",
+        "enterprise.com.zone",
     ),
 )

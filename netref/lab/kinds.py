@@ -9,10 +9,15 @@ can try against it with real tools.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from twisted.application.service import IService
+
+if TYPE_CHECKING:
+    from netref.lab.hosts import LabHost
 
 
 @dataclass(frozen=True)
@@ -25,9 +30,11 @@ class ServiceKind:
     @ivar transports: what it listens on, for the map (C{"tcp+udp"}, ...).
     @ivar defaultPort: the netref default port.
     @ivar wellKnownPort: the port used when the lab runs as root.
-    @ivar build: makes the services for one host, given address and port.
-    @ivar tryCommands: commands to try, with C{{address}}, C{{port}} and
-        C{{name}} to fill in.
+    @ivar build: makes the services for one host, given the host and the port.
+    @ivar tryCommands: commands to try, printed once for the kind: C{{address}}
+        is the address of the first host that runs it, C{{port}} its port,
+        and C{{addr[NAME]}} the address of any lab host by name.  A remark
+        after C{"  # "} is printed aligned with the others.
     """
 
     name: str
@@ -35,15 +42,29 @@ class ServiceKind:
     transports: str
     defaultPort: int
     wellKnownPort: int
-    build: Callable[[str, int], Sequence[IService]]
+    build: Callable[[LabHost, int], Sequence[IService]]
     tryCommands: tuple[str, ...]
 
 
-def _buildUpper(address: str, port: int) -> list[IService]:
+def _buildUpper(host: LabHost, port: int) -> list[IService]:
     # Imported when built, so the lab does not import every protocol up front.
     from netref.sockets.tap import makeUpperServices
 
-    return makeUpperServices(address, port)
+    return makeUpperServices(host.address, port)
+
+
+def zoneFile(name: str) -> str:
+    """
+    @return: the path of one of the lab's zone files (package data in
+        C{netref/lab/zones/}).
+    """
+    return os.path.join(os.path.dirname(__file__), "zones", name)
+
+
+def _buildDNS(host: LabHost, port: int) -> list[IService]:
+    from netref.dns.tap import makeDNSServices
+
+    return makeDNSServices(host.address, port, [zoneFile(name) for name in host.zones])
 
 
 #: Every kind of service the lab knows, by name.
@@ -61,6 +82,26 @@ KINDS: dict[str, ServiceKind] = {
                 "netref upper --host {address} --port {port} 'hello from the lab'",
                 "netref upper --udp --host {address} --port {port} 'hello over udp'",
                 "echo hello | nc -q1 {address} {port}",
+            ),
+        ),
+        ServiceKind(
+            name="dns",
+            summary="authoritative DNS server, UDP and TCP (section 2.4)",
+            transports="udp+tcp",
+            defaultPort=10053,
+            wellKnownPort=53,
+            build=_buildDNS,
+            tryCommands=(
+                "# The textbook's iterative lookup of gaia.cs.umass.edu (2.4.2):",
+                "netref dig gaia.cs.umass.edu @{address}:{port} +norecurse"
+                "  # the root refers you to edu",
+                "netref dig gaia.cs.umass.edu @{addr[a.edu-servers.net]}:{port} +norecurse"
+                "  # edu refers you to umass.edu",
+                "netref dig gaia.cs.umass.edu @{addr[dns.umass.edu]}:{port} +norecurse"
+                "  # the answer",
+                "dig -p {port} @{addr[dns.amazon.com]} www.amazon.com  # ask twice: the order rotates",
+                "dig -p {port} @{addr[dns.enterprise.com]} www.enterprise.com  # an alias (CNAME)",
+                "dig -p {port} @{addr[dns.hamburger.edu]} hamburger.edu MX  # the mail server",
             ),
         ),
     )

@@ -90,29 +90,33 @@ class Lab:
         top = MultiService()
         for host in self.hosts:
             for kind in self.kindsOf(host):
-                for child in kind.build(host.address, self.portFor(kind)):
+                for child in kind.build(host, self.portFor(kind)):
                     child.setServiceParent(top)
         return top
+
+    def kindsInUse(self) -> list[ServiceKind]:
+        """
+        @return: every kind of service some host runs, in table order.
+        """
+        seen: dict[str, ServiceKind] = {}
+        for host in self.hosts:
+            for kind in self.kindsOf(host):
+                seen.setdefault(kind.name, kind)
+        return list(seen.values())
 
     def mapText(self) -> str:
         """
         @return: the map printed when the lab starts: every host with its
-            address and services, commands to try with real tools, and lines
-            for C{/etc/hosts}.
+            address, services and part in the textbook, commands to try
+            with real tools, and lines for C{/etc/hosts}.
         """
-        rows = [("host", "address", "service", "port", "what it is")]
+        rows = [("host", "address", "services", "its part in the textbook")]
         for host in self.hosts:
-            for kind in self.kindsOf(host):
-                rows.append(
-                    (
-                        host.name,
-                        host.address,
-                        kind.name,
-                        f"{kind.transports} {self.portFor(kind)}",
-                        kind.summary,
-                    )
-                )
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+            services = ", ".join(
+                f"{kind.name} {kind.transports} {self.portFor(kind)}" for kind in self.kindsOf(host)
+            )
+            rows.append((host.name, host.address, services, host.role))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
         portNote = (
             "well-known ports"
             if self.ports == WELL_KNOWN_PORTS
@@ -121,15 +125,21 @@ class Lab:
         lines = [f"netref lab: the textbook's little Internet on loopback, {portNote}", ""]
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            lines.append("  " + "  ".join(cells + [row[4]]).rstrip())
+            lines.append("  " + "  ".join([*cells, row[3]]).rstrip())
         lines += ["", "Try:"]
-        for host in self.hosts:
-            for kind in self.kindsOf(host):
-                for command in kind.tryCommands:
-                    filled = command.format(
-                        address=host.address, port=self.portFor(kind), name=host.name
-                    )
-                    lines.append(f"  {filled}")
+        addresses = {host.name: host.address for host in self.hosts}
+        commands: list[tuple[str, str]] = []
+        for kind in self.kindsInUse():
+            first = next(h for h in self.hosts if kind.name in h.services)
+            for command in kind.tryCommands:
+                filled = command.format(
+                    address=first.address, port=self.portFor(kind), addr=addresses
+                )
+                text, _, remark = filled.partition("  # ")
+                commands.append((text, remark))
+        width = max((len(text) for text, remark in commands if remark), default=0)
+        for text, remark in commands:
+            lines.append(f"  {text.ljust(width)}  # {remark}" if remark else f"  {text}")
         lines += ["", "To use the hostnames, add these lines to /etc/hosts:"]
         lines += [f"  {host.address}\t{host.name}" for host in self.hosts]
         lines += ["", "Stop the lab with Ctrl-C."]
