@@ -148,9 +148,7 @@ class LabZonesTests(SynchronousTestCase):
         from netref.dns.zonefile import loadZoneFile
         from netref.lab.kinds import zoneFile
 
-        self.zones = {
-            name: loadZoneFile(zoneFile(name)) for host in HOSTS for name in host.zones
-        }
+        self.zones = {name: loadZoneFile(zoneFile(name)) for host in HOSTS for name in host.zones}
 
     def _addresses(self) -> dict[str, set[str]]:
         from netref.dns.rdata import RRType

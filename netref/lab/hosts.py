@@ -65,21 +65,29 @@ HOSTS: tuple[LabHost, ...] = (
     _dns("dns.umass.edu", "127.2.2.1", "authoritative for umass.edu", "umass.edu.zone"),
     _dns("dns.nyu.edu", "127.2.2.2", "authoritative for nyu.edu", "nyu.edu.zone"),
     _dns(
-        "dns.someschool.edu", "127.2.2.3", "authoritative for someschool.edu",
+        "dns.someschool.edu",
+        "127.2.2.3",
+        "authoritative for someschool.edu",
         "someschool.edu.zone",
     ),
     _dns(
-        "dns1.networkutopia.com", "127.2.2.4", "authoritative for networkutopia.com",
+        "dns1.networkutopia.com",
+        "127.2.2.4",
+        "authoritative for networkutopia.com",
         "networkutopia.com.zone",
     ),
     _dns("dns.amazon.com", "127.2.2.5", "authoritative for amazon.com", "amazon.com.zone"),
     _dns("dns.crepes.fr", "127.2.2.6", "authoritative for crepes.fr", "crepes.fr.zone"),
     _dns(
-        "dns.hamburger.edu", "127.2.2.7", "authoritative for hamburger.edu",
+        "dns.hamburger.edu",
+        "127.2.2.7",
+        "authoritative for hamburger.edu",
         "hamburger.edu.zone",
     ),
     _dns(
-        "dns.enterprise.com", "127.2.2.8", "authoritative for enterprise.com",
+        "dns.enterprise.com",
+        "127.2.2.8",
+        "authoritative for enterprise.com",
         "enterprise.com.zone",
     ),
 )

@@ -99,7 +99,8 @@ KINDS: dict[str, ServiceKind] = {
                 "  # edu refers you to umass.edu",
                 "netref dig gaia.cs.umass.edu @{addr[dns.umass.edu]}:{port} +norecurse"
                 "  # the answer",
-                "dig -p {port} @{addr[dns.amazon.com]} www.amazon.com  # ask twice: the order rotates",
+                "dig -p {port} @{addr[dns.amazon.com]} www.amazon.com"
+                "  # ask twice: the order rotates",
                 "dig -p {port} @{addr[dns.enterprise.com]} www.enterprise.com  # an alias (CNAME)",
                 "dig -p {port} @{addr[dns.hamburger.edu]} hamburger.edu MX  # the mail server",
             ),

@@ -113,7 +113,8 @@ class Lab:
         rows = [("host", "address", "services", "its part in the textbook")]
         for host in self.hosts:
             services = ", ".join(
-                f"{kind.name} {kind.transports} {self.portFor(kind)}" for kind in self.kindsOf(host)
+                f"{kind.name} {kind.transports} {self.portFor(kind)}"
+                for kind in self.kindsOf(host)
             )
             rows.append((host.name, host.address, services, host.role))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
