@@ -903,8 +903,10 @@ ORACLE_ZONES = [
         (SERVER_DATA.child(name), name[: -len(".zone")] + ".")
         for name in ["example.com.zone", "example.net.zone", "child.example.com.zone"]
     ),
-    (LAB_ZONES.child("root.zone"), "."),
-    (LAB_ZONES.child("umass.edu.zone"), "umass.edu."),
+    *(
+        (path, "." if path.basename() == "root.zone" else path.basename()[: -len("zone")])
+        for path in sorted(LAB_ZONES.globChildren("*.zone"))
+    ),
 ]
 
 
