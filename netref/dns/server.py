@@ -67,18 +67,17 @@ from typing import Protocol as TypingProtocol
 
 from twisted.internet.error import MessageLengthError
 from twisted.internet.interfaces import (
-    IConsumer,
-    IDelayedCall,
     IHalfCloseableProtocol,
     IPushProducer,
     IReactorTime,
     ITCPTransport,
     IUDPTransport,
 )
-from twisted.internet.protocol import DatagramProtocol, Protocol, ServerFactory, connectionDone
+from twisted.internet.protocol import DatagramProtocol, ServerFactory, connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from netref.core.stream import GuardedStreamProtocol
 from netref.core.trace import Transcript
 from netref.dns.wire import HEADER_SIZE, WireError, decodeMessage
 from netref.sockets.server import describeAddress
@@ -196,9 +195,12 @@ class DNSDatagramProtocol(DatagramProtocol):
 
 
 @implementer(IHalfCloseableProtocol, IPushProducer)
-class DNSStreamProtocol(Protocol):
+class DNSStreamProtocol(GuardedStreamProtocol):
     """
     One TCP connection to the server (RFC 1035 section 4.2.2, RFC 7766).
+
+    L{GuardedStreamProtocol} keeps its idle timer and pauses reading while
+    the client does not read its answers.
 
     @ivar factory: the L{DNSServerFactory} that made it, for the authority,
         the limits and the clock.
@@ -210,12 +212,7 @@ class DNSStreamProtocol(Protocol):
     def __init__(self) -> None:
         self._buffer = b""
         self._transcript = Transcript()
-        self._idleCall: IDelayedCall | None = None
-        self._closing = False
         self._counted = False
-        self._paused = False
-        self._consumer: IConsumer | None = None
-        self._reading: IPushProducer | None = None
 
     def connectionMade(self) -> None:
         """
@@ -229,71 +226,20 @@ class DNSStreamProtocol(Protocol):
         if factory.connections >= factory.maxConnections:
             if tracing:
                 self._transcript.note(f"closed: {factory.maxConnections} connections already")
-            self._closing = True
-            self.transport.abortConnection()
+            self.abortConnection()
             return
         factory.connections += 1
         self._counted = True
-        self._consumer = IConsumer(self.transport, None)
-        self._reading = IPushProducer(self.transport, None)
-        if self._consumer is not None and self._reading is not None:
-            self._consumer.registerProducer(self, True)
-        self._resetIdle()
+        self.startGuarding()
 
-    def _resetIdle(self) -> None:
-        call = self._idleCall
-        if call is not None and call.active():
-            call.reset(self.factory.idleTimeout)
-        else:
-            self._idleCall = self.factory.clock.callLater(self.factory.idleTimeout, self._idle)
-
-    def _stopIdle(self) -> None:
-        if self._idleCall is not None and self._idleCall.active():
-            self._idleCall.cancel()
-        self._idleCall = None
-
-    def _idle(self) -> None:
-        self._idleCall = None
+    def idleTimedOut(self) -> None:
+        """
+        No complete query for the idle timeout: close (RFC 7766 section
+        6.2.3), or abort if the client is not reading its answers either.
+        """
         if self._transcript.enabled:
             self._transcript.note(f"no query for {self.factory.idleTimeout:g} seconds: closing")
-        if self._paused:
-            # The client reads nothing: a graceful close would wait for it
-            # forever.
-            self._closing = True
-            self.transport.abortConnection()
-            return
-        self._close()
-
-    def _close(self) -> None:
-        self._closing = True
-        self._stopIdle()
-        # A paused producer would keep the transport from closing once its
-        # buffer drains: let go of it first.
-        if self._consumer is not None and self._reading is not None:
-            self._consumer.unregisterProducer()
-            self._reading = None
-        self.transport.loseConnection()
-
-    def pauseProducing(self) -> None:
-        """
-        The answers are not leaving fast enough: stop reading queries.
-        """
-        self._paused = True
-        if self._reading is not None:
-            self._reading.pauseProducing()
-
-    def resumeProducing(self) -> None:
-        """
-        The answers have left: read again.
-        """
-        self._paused = False
-        if self._reading is not None:
-            self._reading.resumeProducing()
-
-    def stopProducing(self) -> None:
-        """
-        The connection is going away; L{connectionLost} follows.
-        """
+        super().idleTimedOut()
 
     def dataReceived(self, data: bytes) -> None:
         """
@@ -301,7 +247,7 @@ class DNSStreamProtocol(Protocol):
         for later (RFC 7766 section 8: a message may arrive in pieces, and
         several may arrive together).
         """
-        if self._closing:
+        if self.closing:
             return
         buffer = self._buffer + data if self._buffer else data
         size = len(buffer)
@@ -312,9 +258,9 @@ class DNSStreamProtocol(Protocol):
                 break
             message = buffer[position + 2 : end]
             position = end
-            self._resetIdle()
+            self.resetIdle()
             self._handle(message)
-            if self._closing:
+            if self.closing:
                 return
         self._buffer = buffer[position:]
 
@@ -329,7 +275,7 @@ class DNSStreamProtocol(Protocol):
                     self._transcript.note(
                         f"a message of {len(message)} octets has no header: closing"
                     )
-                self._close()
+                self.closeConnection()
             return
         if tracing:
             self._transcript.server(describeWire(answer))
@@ -339,20 +285,19 @@ class DNSStreamProtocol(Protocol):
         """
         The client half-closed: every query it sent is answered, so close.
         """
-        self._close()
+        self.closeConnection()
 
     def writeConnectionLost(self) -> None:
         """
         We never half-close, but should the write side go, close the rest.
         """
-        self._close()
+        self.closeConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """
         The connection is closed, by either side.
         """
-        self._stopIdle()
-        self._closing = True
+        super().connectionLost(reason)
         if self._counted:
             self._counted = False
             self.factory.connections -= 1

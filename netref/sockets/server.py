@@ -57,18 +57,17 @@ from typing import Any
 
 from twisted.internet.interfaces import (
     IAddress,
-    IConsumer,
-    IDelayedCall,
     IHalfCloseableProtocol,
     IPushProducer,
     IReactorTime,
     ITCPTransport,
     IUDPTransport,
 )
-from twisted.internet.protocol import DatagramProtocol, Protocol, ServerFactory, connectionDone
+from twisted.internet.protocol import DatagramProtocol, ServerFactory, connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from netref.core.stream import GuardedStreamProtocol
 from netref.core.trace import Transcript
 from netref.sockets.wire import (
     MAX_DATAGRAM,
@@ -110,7 +109,7 @@ def traceLines(data: bytes) -> list[bytes]:
 
 
 @implementer(IHalfCloseableProtocol, IPushProducer)
-class UpperTCPProtocol(Protocol):
+class UpperTCPProtocol(GuardedStreamProtocol):
     """
     One connection socket of the TCP uppercase server.
 
@@ -120,6 +119,7 @@ class UpperTCPProtocol(Protocol):
     producer, which stops reading from the client until the buffer drains:
     TCP's flow control then holds the client back (section 3.5).  (Over a
     transport that is not a push producer, such as TLS, this is left out.)
+    L{GuardedStreamProtocol} does this, and keeps the idle timer.
 
     @ivar factory: the L{UpperTCPFactory} that made this protocol, for its
         limits and clock.
@@ -131,47 +131,26 @@ class UpperTCPProtocol(Protocol):
     def __init__(self) -> None:
         self._caser: UpperCaser | None = None
         self._transcript = Transcript()
-        self._idleCall: IDelayedCall | None = None
-        self._closing = False
-        self._paused = False
-        self._consumer: IConsumer | None = None
-        self._reading: IPushProducer | None = None
 
     def connectionMade(self) -> None:
         """
         A client connected: the textbook's C{accept()} has returned.
         """
         self._caser = UpperCaser(self.factory.maxSentence)
-        self._consumer = IConsumer(self.transport, None)
-        self._reading = IPushProducer(self.transport, None)
-        if self._consumer is not None and self._reading is not None:
-            self._consumer.registerProducer(self, True)
         if self._transcript.enabled:
             peer = describeAddress(self.transport.getPeer())
             self._transcript.note(f"connection from {peer}")
-        self._resetIdle()
+        self.startGuarding()
 
-    def _resetIdle(self) -> None:
-        if self._idleCall is not None and self._idleCall.active():
-            self._idleCall.reset(self.factory.idleTimeout)
-        else:
-            self._idleCall = self.factory.clock.callLater(self.factory.idleTimeout, self._idle)
-
-    def _stopIdle(self) -> None:
-        if self._idleCall is not None and self._idleCall.active():
-            self._idleCall.cancel()
-        self._idleCall = None
-
-    def _idle(self) -> None:
-        self._idleCall = None
-        if self._paused:
-            # The client reads nothing: an error line would never leave, and
-            # neither would the connection, waiting for it to.
-            self._closing = True
-            self.transport.abortConnection()
-            return
-        self._send(errorLine(f"idle for {self.factory.idleTimeout:g} seconds"))
-        self._close()
+    def idleTimedOut(self) -> None:
+        """
+        The client was silent for the idle timeout: say so, and close.
+        """
+        if not self.paused:
+            # When paused the client reads nothing: an error line would
+            # never leave, and neither would the connection, waiting for it.
+            self._send(errorLine(f"idle for {self.factory.idleTimeout:g} seconds"))
+        super().idleTimedOut()
 
     def _send(self, data: bytes) -> None:
         if not data:
@@ -181,52 +160,21 @@ class UpperTCPProtocol(Protocol):
                 self._transcript.server(line)
         self.transport.write(data)
 
-    def _close(self) -> None:
-        self._closing = True
-        self._stopIdle()
-        # A paused producer would keep the transport from closing once its
-        # buffer drains: let go of it first.
-        if self._consumer is not None and self._reading is not None:
-            self._consumer.unregisterProducer()
-            self._reading = None
-        self.transport.loseConnection()
-
-    def pauseProducing(self) -> None:
-        """
-        The answers are not leaving fast enough: stop reading questions.
-        """
-        self._paused = True
-        if self._reading is not None:
-            self._reading.pauseProducing()
-
-    def resumeProducing(self) -> None:
-        """
-        The answers have left: read again.
-        """
-        self._paused = False
-        if self._reading is not None:
-            self._reading.resumeProducing()
-
-    def stopProducing(self) -> None:
-        """
-        The connection is going away; L{connectionLost} follows.
-        """
-
     def dataReceived(self, data: bytes) -> None:
         """
         Answer the bytes that just arrived, at once.
         """
-        if self._closing or self._caser is None:
+        if self.closing or self._caser is None:
             return
         if self._transcript.enabled:
             for line in traceLines(data):
                 self._transcript.client(line)
-        self._resetIdle()
+        self.resetIdle()
         try:
             reply = self._caser.feed(data)
         except SentenceTooLongError as e:
             self._send(e.reply)
-            self._close()
+            self.closeConnection()
             return
         self._send(reply)
 
@@ -234,22 +182,21 @@ class UpperTCPProtocol(Protocol):
         """
         The client half-closed: send what is left of the answer and close.
         """
-        if self._caser is not None and not self._closing:
+        if self._caser is not None and not self.closing:
             self._send(self._caser.end())
-        self._close()
+        self.closeConnection()
 
     def writeConnectionLost(self) -> None:
         """
         We never half-close, but should the write side go, close the rest.
         """
-        self._close()
+        self.closeConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """
         The connection socket is closed, by either side.
         """
-        self._stopIdle()
-        self._closing = True
+        super().connectionLost(reason)
         if self._transcript.enabled:
             self._transcript.note(f"connection closed: {reason.getErrorMessage()}")
 

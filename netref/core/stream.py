@@ -1,0 +1,191 @@
+"""
+The guards every netref stream server puts on a connection.
+
+A server that answers whoever connects must not let one peer hold its
+resources for ever, nor fill its memory.  L{GuardedStreamProtocol} gives a
+TCP protocol the two guards that every netref stream server needs, with
+its limits explicit (DESIGN.md: every limit explicit):
+
+  - an B{idle timer}, on the factory's clock: a peer that connects and then
+    says nothing, or dribbles bytes slower than the protocol ever counts as
+    progress, is closed after the factory's C{idleTimeout} seconds;
+  - B{backpressure} on what the server writes: the protocol is the
+    streaming producer of its answers.  When the transport's buffer is
+    full, the transport pauses the protocol, which stops reading from the
+    peer until the buffer drains, so TCP's flow control (section 3.5) holds
+    back a peer that sends without ever reading, instead of its answers
+    piling up in the server's memory.  (Over a transport that is not itself
+    a push producer, such as TLS, this is left out.)
+
+Closing has to know about both: a graceful close first lets go of the
+producer, as a paused producer would keep the transport from closing once
+its buffer drains; and a peer that is still not reading when the idle timer
+fires is aborted, as a graceful close would wait for it for ever.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol as TypingProtocol
+
+from twisted.internet.interfaces import (
+    IConsumer,
+    IDelayedCall,
+    IPushProducer,
+    IReactorTime,
+    ITCPTransport,
+)
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+__all__ = ["GuardedFactory", "GuardedStreamProtocol"]
+
+
+class GuardedFactory(TypingProtocol):
+    """
+    What L{GuardedStreamProtocol} needs of its factory.
+
+    @ivar idleTimeout: seconds without progress after which a connection is
+        closed.
+    @ivar clock: the clock of the idle timers, usually the reactor.
+    """
+
+    idleTimeout: float
+    clock: IReactorTime
+
+
+@implementer(IPushProducer)
+class GuardedStreamProtocol(Protocol):
+    """
+    A stream protocol with an idle timer and write-side backpressure.
+
+    A subclass calls L{startGuarding} once it decides to serve the
+    connection (usually in C{connectionMade}), L{resetIdle} whenever the
+    peer makes progress, and L{closeConnection} to close; it overrides
+    L{idleTimedOut} to say goodbye first, and calls this class's
+    C{connectionLost} from its own.
+
+    @ivar factory: what made the protocol, for C{idleTimeout} and C{clock},
+        read each time the idle timer is started or reset.
+    """
+
+    factory: GuardedFactory
+    transport: ITCPTransport
+
+    _idleCall: IDelayedCall | None = None
+    _closing = False
+    _paused = False
+    _consumer: IConsumer | None = None
+    _reading: IPushProducer | None = None
+
+    @property
+    def closing(self) -> bool:
+        """
+        Whether the connection is being closed (or is closed): the protocol
+        should then ignore what it still reads.
+        """
+        return self._closing
+
+    @property
+    def paused(self) -> bool:
+        """
+        Whether the transport has paused this producer: the peer is not
+        reading what the protocol writes.
+        """
+        return self._paused
+
+    def startGuarding(self) -> None:
+        """
+        Become the producer of what the transport sends (when the transport
+        can pause its reading), and start the idle timer.
+        """
+        self._consumer = IConsumer(self.transport, None)
+        self._reading = IPushProducer(self.transport, None)
+        if self._consumer is not None and self._reading is not None:
+            self._consumer.registerProducer(self, True)
+        self.resetIdle()
+
+    def resetIdle(self) -> None:
+        """
+        The peer made progress: start the idle timer again.
+        """
+        call = self._idleCall
+        if call is not None and call.active():
+            call.reset(self.factory.idleTimeout)
+        else:
+            self._idleCall = self.factory.clock.callLater(self.factory.idleTimeout, self._idle)
+
+    def stopIdle(self) -> None:
+        """
+        Stop the idle timer, if it runs.
+        """
+        if self._idleCall is not None and self._idleCall.active():
+            self._idleCall.cancel()
+        self._idleCall = None
+
+    def _idle(self) -> None:
+        self._idleCall = None
+        self.idleTimedOut()
+
+    def idleTimedOut(self) -> None:
+        """
+        The peer made no progress for the idle timeout: abort the connection
+        if the peer is not reading either (a graceful close would wait for
+        it for ever), else close it gracefully.
+
+        Override to say why first (then call this), when L{paused} is false:
+        when it is true, nothing written would leave.
+        """
+        if self._paused:
+            self.abortConnection()
+        else:
+            self.closeConnection()
+
+    def closeConnection(self) -> None:
+        """
+        Close gracefully: what is written is sent first.
+        """
+        self._closing = True
+        self.stopIdle()
+        # A paused producer would keep the transport from closing once its
+        # buffer drains: let go of it first.
+        if self._consumer is not None and self._reading is not None:
+            self._consumer.unregisterProducer()
+            self._reading = None
+        self.transport.loseConnection()
+
+    def abortConnection(self) -> None:
+        """
+        Close at once, dropping whatever is not yet sent.
+        """
+        self._closing = True
+        self.stopIdle()
+        self.transport.abortConnection()
+
+    def pauseProducing(self) -> None:
+        """
+        What the protocol writes is not leaving fast enough: stop reading.
+        """
+        self._paused = True
+        if self._reading is not None:
+            self._reading.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        """
+        What the protocol wrote has left: read again.
+        """
+        self._paused = False
+        if self._reading is not None:
+            self._reading.resumeProducing()
+
+    def stopProducing(self) -> None:
+        """
+        The connection is going away; C{connectionLost} follows.
+        """
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """
+        The connection is closed, by either side: stop the idle timer.
+        """
+        self.stopIdle()
+        self._closing = True

@@ -1,0 +1,188 @@
+"""
+Tests for L{netref.core.stream}: the idle timer and write-side backpressure
+of L{GuardedStreamProtocol}, over a L{StringTransport} and a L{Clock}.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.interfaces import IConsumer, IPushProducer, IReactorTime, ITransport
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer_only
+from zope.interface.verify import verifyObject
+
+from netref.core.stream import GuardedStreamProtocol
+
+TIMEOUT = 10.0
+
+
+class Factory:
+    """
+    The least a L{GuardedStreamProtocol} needs of its factory.
+    """
+
+    def __init__(self, clock: Clock, idleTimeout: float = TIMEOUT) -> None:
+        self.clock: IReactorTime = clock
+        self.idleTimeout = idleTimeout
+
+
+class Recording(GuardedStreamProtocol):
+    """
+    Starts guarding as soon as it is connected, and records the idle hook.
+    """
+
+    def __init__(self) -> None:
+        self.timeouts = 0
+
+    def connectionMade(self) -> None:
+        self.startGuarding()
+
+    def idleTimedOut(self) -> None:
+        self.timeouts += 1
+        super().idleTimedOut()
+
+
+@implementer_only(ITransport, IConsumer)
+class ConsumerOnlyTransport(StringTransport):
+    """
+    A transport that is a consumer but cannot pause its reading, as TLS.
+    """
+
+
+class GuardedStreamProtocolTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.protocol = Recording()
+        self.protocol.factory = Factory(self.clock)
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+
+    def test_interface(self) -> None:
+        self.assertTrue(verifyObject(IPushProducer, self.protocol))
+
+    def test_registersStreamingProducer(self) -> None:
+        self.assertIs(self.transport.producer, self.protocol)
+        self.assertTrue(self.transport.streaming)
+        self.assertEqual(self.transport.producerState, "producing")
+
+    def test_idleFires(self) -> None:
+        """
+        After the factory's timeout without progress, the connection is
+        closed gracefully, and the producer let go of.
+        """
+        self.clock.advance(TIMEOUT - 0.1)
+        self.assertEqual(self.protocol.timeouts, 0)
+        self.assertFalse(self.transport.disconnecting)
+        self.clock.advance(0.1)
+        self.assertEqual(self.protocol.timeouts, 1)
+        self.assertTrue(self.transport.disconnecting)
+        self.assertFalse(self.transport.disconnected)
+        self.assertIsNone(self.transport.producer)
+        self.assertTrue(self.protocol.closing)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_resetIdle(self) -> None:
+        self.clock.advance(TIMEOUT - 1)
+        self.protocol.resetIdle()
+        self.clock.advance(TIMEOUT - 1)
+        self.assertEqual(self.protocol.timeouts, 0)
+        self.clock.advance(1)
+        self.assertEqual(self.protocol.timeouts, 1)
+
+    def test_resetIdleReadsTimeout(self) -> None:
+        """
+        The timeout is read from the factory each time the timer restarts.
+        """
+        self.protocol.factory.idleTimeout = 2.0
+        self.protocol.resetIdle()
+        self.clock.advance(2.0)
+        self.assertEqual(self.protocol.timeouts, 1)
+
+    def test_stopIdle(self) -> None:
+        self.protocol.stopIdle()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.protocol.stopIdle()
+        self.clock.advance(TIMEOUT * 2)
+        self.assertEqual(self.protocol.timeouts, 0)
+
+    def test_closeConnection(self) -> None:
+        """
+        A graceful close stops the timer, unregisters the producer (a
+        paused one would keep the transport open) and loses the connection.
+        """
+        self.protocol.pauseProducing()
+        self.protocol.closeConnection()
+        self.assertTrue(self.protocol.closing)
+        self.assertIsNone(self.transport.producer)
+        self.assertTrue(self.transport.disconnecting)
+        self.assertFalse(self.transport.disconnected)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_pauseResume(self) -> None:
+        self.assertFalse(self.protocol.paused)
+        self.protocol.pauseProducing()
+        self.assertTrue(self.protocol.paused)
+        self.assertEqual(self.transport.producerState, "paused")
+        self.protocol.resumeProducing()
+        self.assertFalse(self.protocol.paused)
+        self.assertEqual(self.transport.producerState, "producing")
+
+    def test_stopProducing(self) -> None:
+        """
+        C{stopProducing} does nothing: C{connectionLost} follows it.
+        """
+        self.protocol.stopProducing()
+        self.assertFalse(self.transport.disconnecting)
+        self.assertEqual(self.transport.producerState, "producing")
+
+    def test_idleWhilePausedAborts(self) -> None:
+        """
+        A peer that reads nothing is aborted when idle: a graceful close
+        would wait for it for ever.
+        """
+        self.protocol.pauseProducing()
+        self.clock.advance(TIMEOUT)
+        self.assertEqual(self.protocol.timeouts, 1)
+        self.assertTrue(self.transport.disconnected)
+        self.assertTrue(self.protocol.closing)
+
+    def test_idleAfterResumeCloses(self) -> None:
+        self.protocol.pauseProducing()
+        self.protocol.resumeProducing()
+        self.clock.advance(TIMEOUT)
+        self.assertTrue(self.transport.disconnecting)
+        self.assertFalse(self.transport.disconnected)
+
+    def test_abortConnection(self) -> None:
+        self.protocol.abortConnection()
+        self.assertTrue(self.protocol.closing)
+        self.assertTrue(self.transport.disconnected)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_connectionLost(self) -> None:
+        self.protocol.connectionLost(Failure(Exception("gone")))
+        self.assertTrue(self.protocol.closing)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class NotPushProducerTests(SynchronousTestCase):
+    """
+    Over a transport that cannot pause its reading, the protocol registers
+    no producer, and pausing it touches nothing.
+    """
+
+    def test_noProducer(self) -> None:
+        clock = Clock()
+        protocol = Recording()
+        protocol.factory = Factory(clock)
+        transport = ConsumerOnlyTransport()
+        protocol.makeConnection(transport)
+        self.assertIsNone(transport.producer)
+        protocol.pauseProducing()
+        self.assertTrue(protocol.paused)
+        self.assertEqual(transport.producerState, "producing")
+        protocol.resumeProducing()
+        protocol.closeConnection()
+        self.assertTrue(transport.disconnecting)
