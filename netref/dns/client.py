@@ -264,6 +264,22 @@ def _describe(message: Message, size: int) -> str:
     return f"{message.summary()} ({size} octets)"
 
 
+def answerOrReason(data: bytes, sent: Message) -> Message | str:
+    """
+    Decide whether C{data}, received over UDP or TCP, answers the query
+    C{sent}: it must decode, and its ID and question must match (RFC 5452
+    section 9.1).  Anything else is ignored, not taken as an answer.
+
+    @return: the decoded answer, or why C{data} is not one.
+    """
+    try:
+        reply = decodeMessage(data)
+    except WireError as e:
+        return f"malformed ({e})"
+    reason = mismatch(reply, sent)
+    return reply if reason is None else reason
+
+
 def _sameAddress(a: str, b: str) -> bool:
     try:
         return ipaddress.ip_address(a) == ipaddress.ip_address(b)
@@ -379,12 +395,7 @@ class _UDPTry(DatagramProtocol):
         host, port = addr[0], addr[1]
         if port != self._server[1] or not _sameAddress(host, self._server[0]):
             return "not from the server asked"
-        try:
-            reply = decodeMessage(datagram)
-        except WireError as e:
-            return f"malformed ({e})"
-        reason = mismatch(reply, self._query)
-        return reply if reason is None else reason
+        return answerOrReason(datagram, self._query)
 
     def _timedOut(self) -> None:
         self._timer = None
@@ -532,15 +543,10 @@ class _TCPTry(ClientFactory):
         """
         if self._result is not None:
             return True
-        try:
-            reply = decodeMessage(data)
-        except WireError as e:
-            reason: str | None = f"malformed ({e})"
-        else:
-            reason = mismatch(reply, self._query)
-        if reason is not None:
+        reply = answerOrReason(data, self._query)
+        if isinstance(reply, str):
             if self._transcript.enabled:
-                self._transcript.note(f"ignored a message: {reason}")
+                self._transcript.note(f"ignored a message: {reply}")
             return False
         if self._transcript.enabled:
             self._transcript.server(_describe(reply, len(data)))
