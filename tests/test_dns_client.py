@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from typing import Any
@@ -49,6 +48,7 @@ from netref.dns.wire import (
     encodeMessage,
     makeResponse,
 )
+from tests.support import docsPage, embeddingExample, freePort
 
 SERVER = ("127.2.2.1", 10053)
 OTHER = ("127.2.2.2", 10053)
@@ -830,23 +830,6 @@ a-rather-long-host-name-for-the-columns IN A 127.2.0.12
 BIG_TXT = "".join(f'big IN TXT "{chr(97 + i) * 250}"\n' for i in range(8))
 
 
-def freePort() -> int:
-    """
-    @return: a port that was free a moment ago on 127.0.0.1, for UDP and
-        TCP.
-    """
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-
-
 NSD = "/usr/sbin/nsd"
 
 
@@ -1044,28 +1027,7 @@ class RefusedLoopbackTests(TestCase):
             yield d
 
 
-DOCS_PAGE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "dns.rst"
-)
-
-
-def embeddingExample() -> str | None:
-    """
-    @return: the program under "From Python" in C{docs/dns.rst}, or L{None}
-        without a source checkout.
-    """
-    if not os.path.exists(DOCS_PAGE):
-        return None
-    with open(DOCS_PAGE, encoding="utf-8") as page:
-        text = page.read()
-    section = text.split("\nFrom Python\n", 1)[1]
-    block = section.split(".. code-block:: python\n", 1)[1]
-    lines = []
-    for line in block.split("\n"):
-        if line and not line.startswith(" "):
-            break
-        lines.append(line[4:])
-    return "\n".join(lines).strip() + "\n"
+DOCS_PAGE = docsPage("dns.rst")
 
 
 class EmbeddingExampleTests(TestCase):
@@ -1077,7 +1039,7 @@ class EmbeddingExampleTests(TestCase):
 
     @defer.inlineCallbacks
     def test_embeddingExample(self):
-        code = embeddingExample()
+        code = embeddingExample(DOCS_PAGE)
         if code is None:
             raise SkipTest(f"{DOCS_PAGE} is not here (no source checkout)")
         out, err, status = yield getProcessOutputAndValue(

@@ -45,6 +45,7 @@ from twisted.trial.unittest import SkipTest, TestCase
 
 from netref.dns.authority import Authority
 from netref.dns.server import DNSDatagramProtocol
+from tests.support import freePort
 from tests.test_dns_authority import DATA, ZONE_FILES, loadTestZones
 from tests.test_dns_interop import TrackingFactory
 
@@ -89,29 +90,12 @@ remote-control:
     control-enable: no
 """
 
-
 #: The zones' apexes: the owners of the NS RRsets NSD adds to positive answers.
 APEXES = frozenset(name[: -len("zone")] for name in ZONE_FILES)
 
 
 def findNSD() -> str | None:
     return shutil.which("nsd") or shutil.which("nsd", path="/usr/sbin:/usr/local/sbin")
-
-
-def freePort() -> int:
-    """
-    @return: a port free for both UDP and TCP on 127.0.0.1 just now.
-    """
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 class NSD:

@@ -20,28 +20,10 @@ from twisted.trial.unittest import SkipTest, TestCase
 
 from netref.sockets.client import upperTCP, upperUDP
 from netref.sockets.server import UpperTCPFactory, UpperUDPProtocol
+from tests.support import docsPage, embeddingExample
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DOCS_PAGE = os.path.join(os.path.dirname(HERE), "docs", "sockets.rst")
-
-
-def embeddingExample() -> str | None:
-    """
-    @return: the program under "From Python" in C{docs/sockets.rst}, or
-        L{None} without a source checkout.
-    """
-    if not os.path.exists(DOCS_PAGE):
-        return None
-    with open(DOCS_PAGE, encoding="utf-8") as page:
-        text = page.read()
-    section = text.split("\nFrom Python\n", 1)[1]
-    block = section.split(".. code-block:: python\n", 1)[1]
-    lines = []
-    for line in block.split("\n"):
-        if line and not line.startswith(" "):
-            break
-        lines.append(line[4:])
-    return "\n".join(lines).strip() + "\n"
+DOCS_PAGE = docsPage("sockets.rst")
 
 
 def script(name: str) -> str:
@@ -240,7 +222,7 @@ class CommandTests(TestCase):
         """
         The embedding example of the docs page runs as printed.
         """
-        code = embeddingExample()
+        code = embeddingExample(DOCS_PAGE)
         if code is None:
             raise SkipTest(f"{DOCS_PAGE} is not here (no source checkout)")
         program = await runToEnd(self, ["-c", code])

@@ -5,8 +5,6 @@ the lab builds.
 
 from __future__ import annotations
 
-import socket
-
 from twisted.application.internet import StreamServerEndpointService, UDPServer
 from twisted.application.service import IService, MultiService
 from twisted.internet import reactor
@@ -17,22 +15,7 @@ from netref.core import service as serviceModule
 from netref.sockets import tap
 from netref.sockets.client import upperTCP, upperUDP
 from netref.sockets.server import UpperTCPFactory, UpperUDPProtocol
-
-
-def freePort() -> int:
-    """
-    @return: a port number free for both TCP and UDP on 127.0.0.1 just now.
-    """
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            number = tcp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("127.0.0.1", number))
-                except OSError:
-                    continue
-                return int(number)
+from tests.support import freePort
 
 
 class OptionsTests(SynchronousTestCase):
