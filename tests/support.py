@@ -57,3 +57,51 @@ def embeddingExample(page: str) -> str | None:
             break
         lines.append(line[4:])
     return "\n".join(lines).strip() + "\n"
+
+
+def findNSD() -> str | None:
+    """
+    @return: the path of NSD's server program, or L{None} when it is not
+        installed (Debian puts it in C{/usr/sbin}, which a user's C{PATH} may
+        lack).
+    """
+    import shutil
+
+    return shutil.which("nsd") or shutil.which("nsd", path="/usr/sbin:/usr/local/sbin")
+
+
+def writeNSDConfig(
+    directory: str, port: int, zones: list[tuple[str, str]], serverOptions: str = ""
+) -> str:
+    """
+    Write a configuration that runs NSD in the foreground as the current
+    user, on 127.0.0.1 only, with every file of its own in C{directory}.
+
+    @param directory: NSD's working directory; the zone files are in it.
+    @param port: the UDP and TCP port.
+    @param zones: C{(zone name, zone file name)} pairs.
+    @param serverOptions: more lines for the C{server:} clause, each
+        indented by four spaces.
+    @return: the path of the configuration file.
+    """
+    lines = [
+        "server:",
+        f"    ip-address: 127.0.0.1@{port}",
+        '    username: ""',
+        '    chroot: ""',
+        f'    zonesdir: "{directory}"',
+        f'    pidfile: "{directory}/nsd.pid"',
+        '    database: ""',
+        f'    zonelistfile: "{directory}/zone.list"',
+        f'    xfrdfile: "{directory}/xfrd.state"',
+        "    server-count: 1",
+        "    verbosity: 1",
+    ]
+    text = "\n".join(lines) + "\n" + serverOptions
+    text += "remote-control:\n    control-enable: no\n"
+    for name, fileName in zones:
+        text += f"zone:\n    name: {name}\n    zonefile: {fileName}\n"
+    path = os.path.join(directory, "nsd.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path

@@ -48,7 +48,7 @@ from netref.dns.wire import (
     encodeMessage,
     makeResponse,
 )
-from tests.support import docsPage, embeddingExample, freePort
+from tests.support import docsPage, embeddingExample, findNSD, freePort, writeNSDConfig
 
 SERVER = ("127.2.2.1", 10053)
 OTHER = ("127.2.2.2", 10053)
@@ -830,9 +830,6 @@ a-rather-long-host-name-for-the-columns IN A 127.2.0.12
 BIG_TXT = "".join(f'big IN TXT "{chr(97 + i) * 250}"\n' for i in range(8))
 
 
-NSD = "/usr/sbin/nsd"
-
-
 async def startNSD(testCase: TestCase, zoneText: str = ZONE + BIG_TXT) -> tuple[str, int]:
     """
     Run NSD in the foreground on 127.0.0.1 with the zone umass.edu, and wait
@@ -844,7 +841,7 @@ async def startNSD(testCase: TestCase, zoneText: str = ZONE + BIG_TXT) -> tuple[
     """
     from tests.processes import converse
 
-    nsd = NSD if os.path.exists(NSD) else shutil.which("nsd")
+    nsd = findNSD()
     if nsd is None:
         raise SkipTest("nsd is not installed")
     if os.getuid() != 0:
@@ -854,26 +851,7 @@ async def startNSD(testCase: TestCase, zoneText: str = ZONE + BIG_TXT) -> tuple[
     with open(os.path.join(directory, "umass.edu.zone"), "w") as f:
         f.write(zoneText)
     port = freePort()
-    config = os.path.join(directory, "nsd.conf")
-    with open(config, "w") as f:
-        f.write(
-            "server:\n"
-            f"  ip-address: 127.0.0.1@{port}\n"
-            '  username: ""\n'
-            '  chroot: ""\n'
-            f'  zonesdir: "{directory}"\n'
-            f'  pidfile: "{directory}/nsd.pid"\n'
-            '  database: ""\n'
-            f'  xfrdfile: "{directory}/xfrd.state"\n'
-            f'  zonelistfile: "{directory}/zone.list"\n'
-            "  server-count: 1\n"
-            "  verbosity: 1\n"
-            "remote-control:\n"
-            "  control-enable: no\n"
-            "zone:\n"
-            "  name: umass.edu\n"
-            "  zonefile: umass.edu.zone\n"
-        )
+    config = writeNSDConfig(directory, port, [("umass.edu", "umass.edu.zone")])
     process = converse(reactor, nsd, ["-d", "-c", config], testCase)
     server = ("127.0.0.1", port)
     for _ in range(100):

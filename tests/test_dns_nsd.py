@@ -45,7 +45,7 @@ from twisted.trial.unittest import SkipTest, TestCase
 
 from netref.dns.authority import Authority
 from netref.dns.server import DNSDatagramProtocol
-from tests.support import freePort
+from tests.support import findNSD, freePort, writeNSDConfig
 from tests.test_dns_authority import DATA, ZONE_FILES, loadTestZones
 from tests.test_dns_interop import TrackingFactory
 
@@ -63,20 +63,12 @@ except ImportError:  # pragma: no cover
 #: Seconds any one exchange, or NSD's start, may take.
 TIMEOUT = 10.0
 
-NSD_CONF = """\
-server:
-    ip-address: 127.0.0.1@{port}
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "{dir}"
-    database: ""
-    zonelistfile: "{dir}/zone.list"
-    xfrdfile: "{dir}/xfrd.state"
+#: What the differential test asks of NSD beyond the common configuration
+#: (L{tests.support.writeNSDConfig}): no rate limiting, no rotation, the
+#: same EDNS size and TCP timeout as netref's defaults.
+NSD_OPTIONS = """\
     xfrdir: "{dir}"
-    pidfile: "{dir}/nsd.pid"
     logfile: "{dir}/nsd.log"
-    verbosity: 1
     hide-version: yes
     hide-identity: yes
     minimal-responses: no
@@ -86,16 +78,9 @@ server:
     tcp-timeout: 10
     rrl-ratelimit: 0
     rrl-whitelist-ratelimit: 0
-remote-control:
-    control-enable: no
 """
-
 #: The zones' apexes: the owners of the NS RRsets NSD adds to positive answers.
 APEXES = frozenset(name[: -len("zone")] for name in ZONE_FILES)
-
-
-def findNSD() -> str | None:
-    return shutil.which("nsd") or shutil.which("nsd", path="/usr/sbin:/usr/local/sbin")
 
 
 class NSD:
@@ -107,13 +92,14 @@ class NSD:
     def __init__(self, program: str) -> None:
         self.directory = tempfile.mkdtemp(prefix="netref-nsd-")
         self.port = freePort()
-        zones = []
         for name in ZONE_FILES:
             shutil.copy(os.path.join(DATA, name), self.directory)
-            zones.append(f"zone:\n    name: {name[: -len('.zone')]}\n    zonefile: {name}\n")
-        self.conf = os.path.join(self.directory, "nsd.conf")
-        with open(self.conf, "w") as f:
-            f.write(NSD_CONF.format(port=self.port, dir=self.directory) + "".join(zones))
+        self.conf = writeNSDConfig(
+            self.directory,
+            self.port,
+            [(name[: -len(".zone")], name) for name in ZONE_FILES],
+            NSD_OPTIONS.format(dir=self.directory),
+        )
         self.process = subprocess.Popen(
             [program, "-d", "-c", self.conf],
             stdin=subprocess.DEVNULL,
