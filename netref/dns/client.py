@@ -62,7 +62,6 @@ import getopt
 import ipaddress
 import os
 import secrets
-import socket
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +76,7 @@ from twisted.python import usage
 from twisted.python.failure import Failure
 
 from netref.core.cli import ToolError
+from netref.core.datagram import pendingError
 from netref.core.trace import Transcript, startPrintingTranscripts, stopPrintingTranscripts
 from netref.dns.name import ROOT, DNSError, Name, WireError
 from netref.dns.presentation import (
@@ -422,15 +422,9 @@ class _UDPTry(DatagramProtocol):
         """
         if self._result is not None:
             return
-        code = 0
-        sock = getattr(self._port, "socket", None)
-        if sock is not None:
-            try:
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            except OSError:
-                pass
+        code = pendingError(self._port)
         self._port = None
-        if code in (0, errno.ECONNREFUSED):
+        if code == errno.ECONNREFUSED:
             self.connectionRefused()
         else:
             reason = os.strerror(code)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -51,6 +50,7 @@ from twisted.python import usage
 from twisted.python.failure import Failure
 
 from netref.core.cli import ToolError
+from netref.core.datagram import pendingError
 from netref.core.trace import Transcript, startPrintingTranscripts, stopPrintingTranscripts
 from netref.sockets.server import describeAddress
 from netref.sockets.wire import (
@@ -314,14 +314,8 @@ class UpperUDPClientProtocol(DatagramProtocol):
         """
         if self.finished.called:
             return
-        code = 0
-        sock = getattr(self._port, "socket", None)
-        if sock is not None:
-            try:
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            except OSError:
-                pass
-        if code in (0, errno.ECONNREFUSED):
+        code = pendingError(self._port)
+        if code == errno.ECONNREFUSED:
             self.connectionRefused()
         else:
             self._fail(error.getConnectError((code, os.strerror(code))))
