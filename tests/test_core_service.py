@@ -141,3 +141,42 @@ class TLSAutoTests(SynchronousTestCase):
         self.assertRaises(
             usage.UsageError, _Options().parseOptions, ["--listen", "ssl:0", "--tls", "auto"]
         )
+
+
+class ListenOnTests(SynchronousTestCase):
+    """
+    L{service.listenOn} and L{service.hostServices} build the listeners of a
+    tap from its descriptions.
+    """
+
+    def test_oneServicePerDescription(self) -> None:
+        made: list[DatagramProtocol] = []
+
+        def datagram() -> DatagramProtocol:
+            made.append(DatagramProtocol())
+            return made[-1]
+
+        top = service.listenOn(
+            ["tcp:0:interface=127.0.0.1", "udp:0", "udp:0:interface=127.0.0.2"],
+            Factory.forProtocol(Protocol),
+            datagram,
+        )
+        children = list(top)
+        self.assertIsInstance(children[0], StreamServerEndpointService)
+        self.assertIsInstance(children[1], UDPServer)
+        self.assertIsInstance(children[2], UDPServer)
+        self.assertEqual(len(made), 2, "every datagram port gets its own protocol")
+
+    def test_kindNotSpoken(self) -> None:
+        self.assertRaises(
+            usage.UsageError, service.listenOn, ["udp:53"], Factory.forProtocol(Protocol)
+        )
+        self.assertRaises(usage.UsageError, service.listenOn, ["tcp:53"], None, DatagramProtocol)
+
+    def test_hostServicesIPv6(self) -> None:
+        stream, datagram = service.hostServices(
+            "::1", 0, Factory.forProtocol(Protocol), DatagramProtocol
+        )
+        self.assertIsInstance(stream, StreamServerEndpointService)
+        assert isinstance(datagram, UDPServer)
+        self.assertEqual(datagram.kwargs, {"interface": "::1"})

@@ -23,8 +23,8 @@ from netref.core.service import (
     DEFAULT_INTERFACE,
     ServiceOptions,
     isDatagramListen,
+    listenOn,
     startTracingIfAsked,
-    streamService,
 )
 
 #: Where the emulator listens without C{--listen}: next to HTTP's 8080.
@@ -117,7 +117,4 @@ def makeService(options: Options) -> service.IService:
         clock=clock,
         target=options["connect"],
     )
-    top = service.MultiService()
-    for description in options.listenDescriptions():
-        streamService(description, factory).setServiceParent(top)
-    return top
+    return listenOn(options.listenDescriptions(), factory)

@@ -12,7 +12,7 @@ reads, because Twisted has no endpoint strings for UDP.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from twisted.application import service, strports
@@ -190,6 +190,60 @@ def datagramService(description: str, protocol: DatagramProtocol) -> service.ISe
     """
     where = parseDatagramListen(description)
     return UDPServer(where.port, protocol, interface=where.interface)
+
+
+def listenOn(
+    descriptions: Sequence[str],
+    streamFactory: IProtocolFactory | None = None,
+    datagramProtocol: Callable[[], DatagramProtocol] | None = None,
+) -> service.MultiService:
+    """
+    One listening service per C{--listen} description, as every C{tap.py}
+    needs: stream endpoints get C{streamFactory}, C{udp:} ones a fresh
+    protocol from C{datagramProtocol}.
+
+    @param descriptions: C{options.listenDescriptions()}.
+    @param streamFactory: the factory for stream connections, or L{None}
+        for a datagram-only service.
+    @param datagramProtocol: makes the protocol of each datagram port, or
+        L{None} for a stream-only service.
+    @raise usage.UsageError: for a description of a kind the service does
+        not speak.
+    """
+    top = service.MultiService()
+    for description in descriptions:
+        child: service.IService
+        if isDatagramListen(description):
+            if datagramProtocol is None:
+                raise usage.UsageError(f"{description!r}: this service does not speak UDP")
+            child = datagramService(description, datagramProtocol())
+        else:
+            if streamFactory is None:
+                raise usage.UsageError(f"{description!r}: this service speaks only UDP")
+            child = streamService(description, streamFactory)
+        child.setServiceParent(top)
+    return top
+
+
+def hostServices(
+    interface: str,
+    port: int,
+    streamFactory: IProtocolFactory,
+    datagramProtocol: Callable[[], DatagramProtocol],
+) -> tuple[service.IService, service.IService]:
+    """
+    A service listening on TCP and UDP at one address and port: what one lab
+    host runs for a protocol that speaks both.
+
+    @param interface: the IPv4 or IPv6 address to listen on.
+    @return: the stream service and the datagram service, not yet started
+        nor given a parent.
+    """
+    escaped = interface.replace(":", "\\:")
+    return (
+        streamService(f"tcp:{port}:interface={escaped}", streamFactory),
+        datagramService(f"udp:{port}:interface={interface}", datagramProtocol()),
+    )
 
 
 def startTracingIfAsked(options: BaseServiceOptions) -> None:

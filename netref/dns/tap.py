@@ -31,16 +31,14 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from twisted.application.internet import UDPServer
 from twisted.application.service import IService, MultiService
 from twisted.python import usage
 
 from netref.core.service import (
     ServiceOptions,
-    datagramService,
-    isDatagramListen,
+    hostServices,
+    listenOn,
     startTracingIfAsked,
-    streamService,
 )
 from netref.dns.authority import CACHE_BYTES, MAX_UDP_SIZE, Authority, Zone, ZoneError
 from netref.dns.name import ROOT, Name, TextError
@@ -257,18 +255,12 @@ def makeService(options: Options) -> MultiService:
         answering from the same zones.
     """
     authority = options.authority()
-    top = MultiService()
     factory = DNSServerFactory(
         authority,
         idleTimeout=options["idle-timeout"],
         maxConnections=options["max-connections"],
     )
-    for description in options.listenDescriptions():
-        if isDatagramListen(description):
-            child = datagramService(description, DNSDatagramProtocol(authority))
-        else:
-            child = streamService(description, factory)
-        child.setServiceParent(top)
+    top = listenOn(options.listenDescriptions(), factory, lambda: DNSDatagramProtocol(authority))
     startTracingIfAsked(options)
     return top
 
@@ -288,8 +280,7 @@ def makeDNSServices(
     @raise usage.UsageError: if a zone file has an error.
     """
     authority = Authority([loadZone(path) for path in zoneFiles], rotate=rotate)
-    escaped = interface.replace(":", "\\:")
-    return [
-        UDPServer(port, DNSDatagramProtocol(authority), interface=interface),
-        streamService(f"tcp:{port}:interface={escaped}", DNSServerFactory(authority)),
-    ]
+    stream, datagram = hostServices(
+        interface, port, DNSServerFactory(authority), lambda: DNSDatagramProtocol(authority)
+    )
+    return [datagram, stream]

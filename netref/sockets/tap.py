@@ -10,15 +10,13 @@ C{serverPort}::
 
 from __future__ import annotations
 
-from twisted.application.internet import UDPServer
 from twisted.application.service import IService, MultiService
 
 from netref.core.service import (
     ServiceOptions,
-    datagramService,
-    isDatagramListen,
+    hostServices,
+    listenOn,
     startTracingIfAsked,
-    streamService,
 )
 from netref.sockets.server import UpperTCPFactory, UpperUDPProtocol
 from netref.sockets.wire import MAX_DATAGRAM, MAX_SENTENCE, SERVER_PORT
@@ -50,13 +48,7 @@ def makeService(options: Options) -> MultiService:
     """
     @return: one listening service per C{--listen} description.
     """
-    top = MultiService()
-    for description in options.listenDescriptions():
-        if isDatagramListen(description):
-            child = datagramService(description, UpperUDPProtocol())
-        else:
-            child = streamService(description, UpperTCPFactory())
-        child.setServiceParent(top)
+    top = listenOn(options.listenDescriptions(), UpperTCPFactory(), UpperUDPProtocol)
     startTracingIfAsked(options)
     return top
 
@@ -70,8 +62,5 @@ def makeUpperServices(interface: str, port: int = SERVER_PORT) -> list[IService]
     @param port: the TCP and UDP port (the textbook's by default).
     @return: a TCP and a UDP service, not yet started nor given a parent.
     """
-    escaped = interface.replace(":", "\\:")
-    return [
-        streamService(f"tcp:{port}:interface={escaped}", UpperTCPFactory()),
-        UDPServer(port, UpperUDPProtocol(), interface=interface),
-    ]
+    stream, datagram = hostServices(interface, port, UpperTCPFactory(), UpperUDPProtocol)
+    return [stream, datagram]
