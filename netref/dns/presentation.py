@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from netref.dns.rdata import classToText, typeToText
-from netref.dns.wire import EDNS, Message, Opcode, Question, Rcode, ResourceRecord
+from netref.dns.wire import EDNS, Message, Question, ResourceRecord, opcodeToText, rcodeToText
 
 __all__ = [
     "describeServer",
@@ -63,28 +63,6 @@ def describeServer(server: Sequence[Any]) -> str:
     @param server: C{(address, port)}, or a longer socket address tuple.
     """
     return f"{server[0]}#{server[1]}"
-
-
-def opcodeToText(opcode: int) -> str:
-    """
-    @return: C{"QUERY"}, C{"NOTIFY"}, ..., or C{"OPCODE3"} for an opcode
-        without a name.
-    """
-    try:
-        return Opcode(opcode).name
-    except ValueError:
-        return f"OPCODE{opcode}"
-
-
-def rcodeToText(rcode: int) -> str:
-    """
-    @return: C{"NOERROR"}, C{"NXDOMAIN"}, ..., or C{"RCODE12"} for a code
-        without a name.
-    """
-    try:
-        return Rcode(rcode).name
-    except ValueError:
-        return f"RCODE{rcode}"
 
 
 def _columns(first: str, fields: Iterable[tuple[int, str]], column: int | None = None) -> str:

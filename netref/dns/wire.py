@@ -56,6 +56,8 @@ __all__ = [
     "ROOT",
     "Opcode",
     "Rcode",
+    "opcodeToText",
+    "rcodeToText",
     "Question",
     "ResourceRecord",
     "EDNS",
@@ -132,11 +134,19 @@ _OPCODE_NAMES = {int(member): member.name for member in Opcode}
 _RCODE_NAMES = {int(member): member.name for member in Rcode}
 
 
-def _opcodeText(opcode: int) -> str:
+def opcodeToText(opcode: int) -> str:
+    """
+    @return: C{"QUERY"}, C{"NOTIFY"}, ..., or C{"OPCODE3"} for an opcode
+        without a name.
+    """
     return _OPCODE_NAMES.get(opcode, f"OPCODE{opcode}")
 
 
-def _rcodeText(rcode: int) -> str:
+def rcodeToText(rcode: int) -> str:
+    """
+    @return: C{"NOERROR"}, C{"NXDOMAIN"}, ..., or C{"RCODE12"} for a code
+        without a name.
+    """
     return _RCODE_NAMES.get(rcode, f"RCODE{rcode}")
 
 
@@ -258,9 +268,9 @@ class Message:
         One line for a trace (DESIGN.md, transcripts): id, opcode, rcode of
         responses, flags, the question and the section counts.
         """
-        parts = [f"id {self.id}", _opcodeText(self.opcode)]
+        parts = [f"id {self.id}", opcodeToText(self.opcode)]
         if self.qr:
-            parts.append(_rcodeText(self.rcode))
+            parts.append(rcodeToText(self.rcode))
         flags = self.flagsText()
         if flags:
             parts.append(flags)
@@ -280,11 +290,14 @@ class Message:
 
     def toText(self) -> str:
         """
-        The whole message, as dig prints it.
+        The whole message, roughly as dig prints it: a plain form for
+        debugging and tests.  C{netref dig} prints the exact form, with
+        dig's columns and warnings, through
+        L{netref.dns.presentation.formatMessage}.
         """
         lines = [
-            f";; ->>HEADER<<- opcode: {_opcodeText(self.opcode)},"
-            f" status: {_rcodeText(self.rcode)}, id: {self.id}",
+            f";; ->>HEADER<<- opcode: {opcodeToText(self.opcode)},"
+            f" status: {rcodeToText(self.rcode)}, id: {self.id}",
             f";; flags: {self.flagsText()}; QUERY: {len(self.questions)},"
             f" ANSWER: {len(self.answers)}, AUTHORITY: {len(self.authority)},"
             f" ADDITIONAL: {len(self.additional) + (self.edns is not None)}",
