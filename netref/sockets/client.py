@@ -46,6 +46,7 @@ from twisted.internet.interfaces import (
     IUDPTransport,
 )
 from twisted.internet.protocol import DatagramProtocol, Protocol, connectionDone
+from twisted.internet.threads import deferToThreadPool
 from twisted.python import usage
 from twisted.python.failure import Failure
 
@@ -472,9 +473,16 @@ async def _exchange(reactor: Any, options: Options, sentence: str) -> str:
 async def _run(reactor: Any, options: Options) -> None:
     printer = startPrintingTranscripts(sys.stdout) if options["trace"] else None
     try:
-        sentences = options["sentences"] or _readSentences()
-        for sentence in sentences:
-            print(_display(await _exchange(reactor, options, sentence)), flush=True)
+        if options["sentences"]:
+            for sentence in options["sentences"]:
+                print(_display(await _exchange(reactor, options, sentence)), flush=True)
+        else:
+            # Reading a line blocks until the person types it: do it in a
+            # thread, so the reactor stays free meanwhile.
+            lines = _readSentences()
+            pool = reactor.getThreadPool()
+            while (line := await deferToThreadPool(reactor, pool, next, lines, None)) is not None:
+                print(_display(await _exchange(reactor, options, line)), flush=True)
     finally:
         if printer is not None:
             stopPrintingTranscripts(printer)
