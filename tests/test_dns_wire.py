@@ -29,6 +29,7 @@ from netref.dns.wire import (
     EDNS,
     HEADER_SIZE,
     Message,
+    MessageDeframer,
     Opcode,
     Question,
     Rcode,
@@ -37,6 +38,7 @@ from netref.dns.wire import (
     decodeMessage,
     encodeMessage,
     errorResponse,
+    frameMessage,
     makeResponse,
     peekHeader,
 )
@@ -756,3 +758,30 @@ class DnspythonInteropTests(SynchronousTestCase):
                 self.assertEqual(
                     decodeRdata(record.rtype, WireReader(data), len(data)), record.rdata
                 )
+
+
+class TCPFramingTests(SynchronousTestCase):
+    """
+    L{frameMessage} and L{MessageDeframer}: the two-octet length prefix of
+    DNS over TCP (RFC 1035 section 4.2.2, RFC 7766 section 8).
+    """
+
+    def test_frame(self) -> None:
+        self.assertEqual(frameMessage(b"abc"), b"\x00\x03abc")
+        self.assertEqual(frameMessage(b""), b"\x00\x00")
+        self.assertRaises(ValueError, frameMessage, b"x" * 65536)
+
+    def test_piecesAndTogether(self) -> None:
+        stream = frameMessage(b"first") + frameMessage(b"") + frameMessage(b"x" * 300)
+        deframer = MessageDeframer()
+        found = []
+        for i in range(len(stream)):
+            found += deframer.feed(stream[i : i + 1])
+        self.assertEqual(found, [b"first", b"", b"x" * 300])
+        self.assertEqual(MessageDeframer().feed(stream), [b"first", b"", b"x" * 300])
+
+    def test_clear(self) -> None:
+        deframer = MessageDeframer()
+        self.assertEqual(deframer.feed(b"\x00\x05ab"), [])
+        deframer.clear()
+        self.assertEqual(deframer.feed(frameMessage(b"new")), [b"new"])

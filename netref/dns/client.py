@@ -87,7 +87,17 @@ from netref.dns.presentation import (
     formatTextbook,
 )
 from netref.dns.rdata import RRClass, RRType, classFromText, typeFromText, typeToText
-from netref.dns.wire import EDNS, Message, Opcode, Question, Rcode, decodeMessage, encodeMessage
+from netref.dns.wire import (
+    EDNS,
+    Message,
+    MessageDeframer,
+    Opcode,
+    Question,
+    Rcode,
+    decodeMessage,
+    encodeMessage,
+    frameMessage,
+)
 
 #: netref's DNS port; the well-known port is 53.
 DNS_PORT = 10053
@@ -456,23 +466,16 @@ class _TCPQueryProtocol(Protocol):
 
     def __init__(self, owner: _TCPTry) -> None:
         self._owner = owner
-        self._buffer = b""
+        self._deframer = MessageDeframer()
 
     def connectionMade(self) -> None:
         self._owner.connected(self)
-        data = self._owner.data
-        self.transport.write(len(data).to_bytes(2, "big") + data)
+        self.transport.write(frameMessage(self._owner.data))
 
     def dataReceived(self, data: bytes) -> None:
-        self._buffer += data
-        while len(self._buffer) >= 2:
-            length = int.from_bytes(self._buffer[:2], "big")
-            if len(self._buffer) < 2 + length:
-                return
-            message = self._buffer[2 : 2 + length]
-            self._buffer = self._buffer[2 + length :]
+        for message in self._deframer.feed(data):
             if self._owner.messageReceived(message):
-                self._buffer = b""
+                self._deframer.clear()
                 self.transport.loseConnection()
                 return
 

@@ -60,7 +60,6 @@ Embedding, without twistd::
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from typing import Any
 from typing import Protocol as TypingProtocol
@@ -79,7 +78,7 @@ from zope.interface import implementer
 
 from netref.core.stream import GuardedStreamProtocol
 from netref.core.trace import Transcript
-from netref.dns.wire import HEADER_SIZE, WireError, decodeMessage
+from netref.dns.wire import HEADER_SIZE, MessageDeframer, WireError, decodeMessage, frameMessage
 from netref.sockets.server import describeAddress
 
 __all__ = [
@@ -99,8 +98,6 @@ IDLE_TIMEOUT = 10.0
 
 #: The most TCP connections served at once (RFC 7766 section 6.2.2).
 MAX_CONNECTIONS = 256
-
-_LENGTH = struct.Struct("!H")
 
 
 class WireAnswerer(TypingProtocol):
@@ -210,7 +207,7 @@ class DNSStreamProtocol(GuardedStreamProtocol):
     transport: ITCPTransport
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._deframer = MessageDeframer()
         self._transcript = Transcript()
         self._counted = False
 
@@ -249,20 +246,11 @@ class DNSStreamProtocol(GuardedStreamProtocol):
         """
         if self.closing:
             return
-        buffer = self._buffer + data if self._buffer else data
-        size = len(buffer)
-        position = 0
-        while size - position >= 2:
-            end = position + 2 + ((buffer[position] << 8) | buffer[position + 1])
-            if end > size:
-                break
-            message = buffer[position + 2 : end]
-            position = end
+        for message in self._deframer.feed(data):
             self.resetIdle()
             self._handle(message)
             if self.closing:
                 return
-        self._buffer = buffer[position:]
 
     def _handle(self, message: bytes) -> None:
         answer = self.factory.authority.answerWire(message, True)
@@ -279,7 +267,7 @@ class DNSStreamProtocol(GuardedStreamProtocol):
             return
         if tracing:
             self._transcript.server(describeWire(answer))
-        self.transport.write(_LENGTH.pack(len(answer)) + answer)
+        self.transport.write(frameMessage(answer))
 
     def readConnectionLost(self) -> None:
         """

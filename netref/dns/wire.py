@@ -56,6 +56,8 @@ __all__ = [
     "ROOT",
     "Opcode",
     "Rcode",
+    "frameMessage",
+    "MessageDeframer",
     "opcodeToText",
     "rcodeToText",
     "Question",
@@ -654,6 +656,54 @@ def decodeMessage(data: bytes | bytearray | memoryview) -> Message:
         # A safety net: the reader checks every bound itself, and the tests
         # check that no error ever comes through here (its __cause__).
         raise WireError(f"malformed message: {e}") from e
+
+
+def frameMessage(message: bytes) -> bytes:
+    """
+    Prepare a message for TCP: over a stream, every DNS message is preceded
+    by its length in two octets (RFC 1035 section 4.2.2, RFC 7766 section 8).
+
+    @raise ValueError: if the message is longer than 65535 octets.
+    """
+    if len(message) > MAX_MESSAGE:
+        raise ValueError(f"a DNS message of {len(message)} octets cannot be framed")
+    return _U16.pack(len(message)) + message
+
+
+class MessageDeframer:
+    """
+    Cuts a TCP byte stream back into DNS messages (RFC 1035 section 4.2.2).
+
+    A message may arrive in pieces, and several may arrive together (RFC 7766
+    section 8), so bytes are kept until a whole message is there.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """
+        @param data: the bytes that just arrived.
+        @return: every message now complete, in order, without its prefix.
+        """
+        buffer = self._buffer + data if self._buffer else data
+        size = len(buffer)
+        position = 0
+        messages = []
+        while size - position >= 2:
+            end = position + 2 + ((buffer[position] << 8) | buffer[position + 1])
+            if end > size:
+                break
+            messages.append(buffer[position + 2 : end])
+            position = end
+        self._buffer = buffer[position:]
+        return messages
+
+    def clear(self) -> None:
+        """
+        Forget any partial message, as when the connection is being closed.
+        """
+        self._buffer = b""
 
 
 def peekHeader(data: bytes) -> tuple[int, int] | None:
