@@ -84,6 +84,24 @@ def displayLine(line: bytes | str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
+def describeAddress(address: object) -> str:
+    """
+    @return: C{"127.0.0.1:51234"} for an IPv4 or IPv6 address object or a
+        C{(host, port)} tuple, else the address's C{repr}.
+    """
+    if isinstance(address, tuple):
+        host, port = address
+    else:
+        maybeHost = getattr(address, "host", None)
+        maybePort = getattr(address, "port", None)
+        if not isinstance(maybeHost, str) or not isinstance(maybePort, int):
+            return repr(address)
+        host, port = maybeHost, maybePort
+    if ":" in host:
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
 class _Switch:
     """
     The process-wide on/off state of tracing, shared by every L{Transcript}.

@@ -77,9 +77,8 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from netref.core.stream import GuardedStreamProtocol
-from netref.core.trace import Transcript
+from netref.core.trace import Transcript, describeAddress
 from netref.dns.wire import HEADER_SIZE, MessageDeframer, WireError, decodeMessage, frameMessage
-from netref.sockets.server import describeAddress
 
 __all__ = [
     "IDLE_TIMEOUT",

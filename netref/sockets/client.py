@@ -52,8 +52,12 @@ from twisted.python.failure import Failure
 
 from netref.core.cli import ToolError
 from netref.core.datagram import pendingError
-from netref.core.trace import Transcript, startPrintingTranscripts, stopPrintingTranscripts
-from netref.sockets.server import describeAddress
+from netref.core.trace import (
+    Transcript,
+    describeAddress,
+    startPrintingTranscripts,
+    stopPrintingTranscripts,
+)
 from netref.sockets.wire import (
     MAX_DATAGRAM,
     MAX_SENTENCE,

@@ -56,7 +56,6 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.interfaces import (
-    IAddress,
     IHalfCloseableProtocol,
     IPushProducer,
     IReactorTime,
@@ -68,7 +67,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from netref.core.stream import GuardedStreamProtocol
-from netref.core.trace import Transcript
+from netref.core.trace import Transcript, describeAddress
 from netref.sockets.wire import (
     MAX_DATAGRAM,
     MAX_SENTENCE,
@@ -80,24 +79,6 @@ from netref.sockets.wire import (
 
 #: Seconds a TCP connection may stay silent before the server closes it.
 IDLE_TIMEOUT = 300.0
-
-
-def describeAddress(address: IAddress | tuple[str, int] | None) -> str:
-    """
-    @return: C{"127.0.0.1:51234"} for an IPv4 or IPv6 address object or a
-        C{(host, port)} tuple, else the address's C{repr}.
-    """
-    if isinstance(address, tuple):
-        host, port = address
-    else:
-        maybeHost = getattr(address, "host", None)
-        maybePort = getattr(address, "port", None)
-        if not isinstance(maybeHost, str) or not isinstance(maybePort, int):
-            return repr(address)
-        host, port = maybeHost, maybePort
-    if ":" in host:
-        return f"[{host}]:{port}"
-    return f"{host}:{port}"
 
 
 def traceLines(data: bytes) -> list[bytes]:
