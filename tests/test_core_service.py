@@ -7,7 +7,9 @@ import os
 from twisted.application.internet import StreamServerEndpointService, UDPServer
 from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
 from twisted.python import usage
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.cred.credentials import UsernamePassword
+from twisted.cred.error import UnauthorizedLogin
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from netref.core import service
 
@@ -180,3 +182,67 @@ class ListenOnTests(SynchronousTestCase):
         self.assertIsInstance(stream, StreamServerEndpointService)
         assert isinstance(datagram, UDPServer)
         self.assertEqual(datagram.kwargs, {"interface": "::1"})
+
+
+class _AccountServiceOptions(service.ServiceOptions, service.AccountOptions):
+    pass
+
+
+class AccountOptionsTests(TestCase):
+    """
+    C{--user} and C{--users} give a service a twisted.cred checker.
+    """
+
+    def _checkerFor(self, *args: str) -> object:
+        options = _AccountServiceOptions()
+        options.parseOptions(list(args))
+        return options.accountsChecker()
+
+    def test_none(self) -> None:
+        """
+        Without either option there are no accounts and no checker.
+        """
+        options = _AccountServiceOptions()
+        options.parseOptions([])
+        self.assertFalse(options.hasAccounts())
+        self.assertIsNone(options.accountsChecker())
+
+    async def test_users(self) -> None:
+        """
+        Repeated C{--user} values make a checker that knows each user.
+        """
+        options = _AccountServiceOptions()
+        options.parseOptions(["--user", "alice:wonder", "--user", "bob:builder"])
+        self.assertTrue(options.hasAccounts())
+        checker = options.accountsChecker()
+        assert checker is not None
+        avatarId = await checker.requestAvatarId(UsernamePassword(b"bob", b"builder"))
+        self.assertEqual(avatarId, b"bob")
+        with self.assertRaises(UnauthorizedLogin):
+            await checker.requestAvatarId(UsernamePassword(b"bob", b"wonder"))
+
+    def test_badUser(self) -> None:
+        """
+        A C{--user} without a password is a usage error.
+        """
+        self.assertRaises(usage.UsageError, self._checkerFor, "--user", "alice")
+
+    def test_badFile(self) -> None:
+        """
+        A missing or malformed password file is a usage error, not a traceback.
+        """
+        missing = self.mktemp()
+        self.assertRaises(usage.UsageError, self._checkerFor, "--users", missing)
+        malformed = self.mktemp()
+        with open(malformed, "w") as f:
+            f.write("alice no-hash-here\n")
+        self.assertRaises(usage.UsageError, self._checkerFor, "--users", malformed)
+
+    def test_both(self) -> None:
+        """
+        C{--user} and C{--users} together are refused.
+        """
+        path = self.mktemp()
+        self.assertRaises(
+            usage.UsageError, self._checkerFor, "--users", path, "--user", "alice:wonder"
+        )

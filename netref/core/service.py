@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 from twisted.application import service, strports
 from twisted.application.internet import UDPServer
+from twisted.cred.checkers import ICredentialsChecker
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.internet.protocol import DatagramProtocol
 from twisted.python import usage
 from twisted.python.filepath import FilePath
 
+from netref.core.auth import MemoryPasswordChecker, PasswordFileChecker, PasswordFileError
 from netref.core.tls import resolveServerEndpoint
 from netref.core.trace import startPrintingTranscripts
 
@@ -124,6 +126,57 @@ class ServiceOptions(BaseServiceOptions):
                     )
                 )
         self["listen"] = resolved
+
+
+class AccountOptions(usage.Options):
+    """
+    C{--user NAME:PASSWORD} (repeatable) and C{--users FILE}: the accounts
+    of a service that logs people in (mail, FTP, HTTP uploads).  Mix it
+    into a service's options beside L{ServiceOptions}.
+
+    The file is a password file of scrypt hashes (L{netref.core.auth});
+    C{--user} passwords are hashed as the checker is made.  The two may not
+    be combined, so there is one obvious place where a user's password
+    lives.
+    """
+
+    optParameters = [
+        ["users", None, None, "Password file of scrypt hashes (python -m netref.core.auth add)."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["user"] = []
+
+    def opt_user(self, spec: str) -> None:
+        """
+        An account, NAME:PASSWORD.  Repeatable.
+        """
+        self["user"].append(spec)
+
+    def hasAccounts(self) -> bool:
+        """
+        @return: whether C{--user} or C{--users} was given.
+        """
+        return bool(self["user"]) or self["users"] is not None
+
+    def accountsChecker(self) -> ICredentialsChecker | None:
+        """
+        @return: a twisted.cred checker for the accounts, or L{None} when
+            none were given.
+        @raise usage.UsageError: for an unreadable or malformed password
+            file, a malformed C{--user}, or both options at once.
+        """
+        if self["user"] and self["users"] is not None:
+            raise usage.UsageError("give --user or --users, not both")
+        try:
+            if self["users"] is not None:
+                return PasswordFileChecker(self["users"])
+            if self["user"]:
+                return MemoryPasswordChecker.fromUserSpecs(self["user"])
+        except (PasswordFileError, ValueError) as e:
+            raise usage.UsageError(str(e)) from e
+        return None
 
 
 @dataclass(frozen=True)
