@@ -5,15 +5,20 @@ of L{GuardedStreamProtocol}, over a L{StringTransport} and a L{Clock}.
 
 from __future__ import annotations
 
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol, wrapClientTLS
 from twisted.internet.interfaces import IConsumer, IPushProducer, IReactorTime, ITransport
+from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.python.filepath import FilePath
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer_only
 from zope.interface.verify import verifyObject
 
 from netref.core.stream import GuardedStreamProtocol
+from netref.core.tls import DevCertificateAuthority, clientOptions
 
 TIMEOUT = 10.0
 
@@ -186,3 +191,70 @@ class NotPushProducerTests(SynchronousTestCase):
         protocol.resumeProducing()
         protocol.closeConnection()
         self.assertTrue(transport.disconnecting)
+
+
+class _Greeter(GuardedStreamProtocol):
+    """
+    A server that speaks first, as SMTP, POP3 and FTP do.
+    """
+
+    def connectionMade(self) -> None:
+        self.startGuarding()
+        self.transport.write(b"220 hello\r\n")
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        super().connectionLost(reason)
+        self.factory.lost.callback(None)  # type: ignore[attr-defined]
+
+
+class _GreeterFactory(ServerFactory):
+    protocol = _Greeter
+
+    def __init__(self) -> None:
+        from twisted.internet import reactor
+
+        self.clock = reactor
+        self.idleTimeout = 30.0
+        self.lost: Deferred[None] = Deferred()
+
+
+class _Reader(Protocol):
+    def __init__(self) -> None:
+        self.received = b""
+        self.greeted: Deferred[bytes] = Deferred()
+        self.lost: Deferred[None] = Deferred()
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+        if b"\r\n" in self.received and not self.greeted.called:
+            self.greeted.callback(self.received)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.lost.callback(None)
+
+
+class ImplicitTLSTests(TestCase):
+    """
+    A guarded server that speaks first over an C{ssl:} endpoint greets its
+    client: the guard does not stop the TLS handshake it waits for.
+    """
+
+    async def test_greetsOverTLS(self) -> None:
+        from twisted.internet import reactor
+
+        authority = DevCertificateAuthority(FilePath(self.mktemp()))
+        serverFactory = _GreeterFactory()
+        port = reactor.listenSSL(  # type: ignore[attr-defined]
+            0, serverFactory, authority.serverOptions(["127.0.0.1"]), interface="127.0.0.1"
+        )
+        self.addCleanup(port.stopListening)
+        endpoint = wrapClientTLS(
+            clientOptions("127.0.0.1", authority.trustRoot()),
+            TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port),
+        )
+        reader = await connectProtocol(endpoint, _Reader())
+        greeting = await reader.greeted
+        self.assertEqual(greeting, b"220 hello\r\n")
+        reader.transport.loseConnection()
+        await reader.lost
+        await serverFactory.lost

@@ -14,8 +14,8 @@ its limits explicit (DESIGN.md: every limit explicit):
     full, the transport pauses the protocol, which stops reading from the
     peer until the buffer drains, so TCP's flow control (section 3.5) holds
     back a peer that sends without ever reading, instead of its answers
-    piling up in the server's memory.  (Over a transport that is not itself
-    a push producer, such as TLS, this is left out.)
+    piling up in the server's memory.  (Over TLS, and over a transport that
+    is not itself a push producer, this is left out: see L{startGuarding}.)
 
 Closing has to know about both: a graceful close first lets go of the
 producer, as a paused producer would keep the transport from closing once
@@ -32,6 +32,7 @@ from twisted.internet.interfaces import (
     IDelayedCall,
     IPushProducer,
     IReactorTime,
+    ISSLTransport,
     ITCPTransport,
 )
 from twisted.internet.protocol import Protocol, connectionDone
@@ -98,9 +99,19 @@ class GuardedStreamProtocol(Protocol):
         """
         Become the producer of what the transport sends (when the transport
         can pause its reading), and start the idle timer.
+
+        Not over TLS from the first byte (an C{ssl:} endpoint): there
+        Twisted's TLS layer pauses its producer until the handshake is done,
+        and a paused guard would stop reading the very handshake the TLS
+        layer waits for, so a server that speaks first (SMTP, POP3, FTP)
+        would hang.  Such a connection keeps only its idle timer.  (A
+        connection that turns to TLS later, with STARTTLS, keeps the
+        producer it registered before.)
         """
         self._consumer = IConsumer(self.transport, None)
         self._reading = IPushProducer(self.transport, None)
+        if ISSLTransport.providedBy(self.transport):
+            self._reading = None
         if self._consumer is not None and self._reading is not None:
             self._consumer.registerProducer(self, True)
         self.resetIdle()
