@@ -21,7 +21,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.error import ConnectionDone, ConnectionRefusedError
-from twisted.internet.interfaces import IAddress, IStreamClientEndpoint
+from twisted.internet.interfaces import IAddress, IStreamClientEndpoint, ITCPTransport
 from twisted.internet.protocol import Factory, Protocol, ServerFactory, connectionDone
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -201,9 +201,11 @@ class ParseTests(SynchronousTestCase):
         self.assertEqual(formatRate(None), "unlimited")
 
 
+@implementer(ITCPTransport)
 class TimedTransport(StringTransport):
     """
-    A L{StringTransport} that records when each write and the close happen.
+    A L{StringTransport} that records when each write and the close happen,
+    and whether Nagle's algorithm was turned off (L{noDelay}).
 
     @ivar arrivals: C{(time, bytes)} for each write.
     @ivar closedAt: when C{loseConnection} was first called.
@@ -216,6 +218,10 @@ class TimedTransport(StringTransport):
         self.arrivals: list[tuple[float, bytes]] = []
         self.closedAt: float | None = None
         self.onWrite: Callable[[bytes], None] | None = None
+        self.noDelay = False
+
+    def setTcpNoDelay(self, enabled: bool) -> None:
+        self.noDelay = enabled
 
     def write(self, data: bytes) -> None:
         super().write(data)
@@ -322,6 +328,18 @@ class RelayTimingTests(SynchronousTestCase):
     """
     L{LinkRelay} delivers bytes exactly when the model says.
     """
+
+    def test_noDelayBothSides(self) -> None:
+        """
+        The relay turns Nagle's algorithm off on both of its sockets: it
+        paces its writes itself, and the kernel holding a write back until
+        a delayed ACK would add some 40 ms the emulated link does not have.
+        """
+        harness = Harness()
+        _, client = harness.accept()
+        _, server = harness.server()
+        self.assertTrue(client.noDelay)
+        self.assertTrue(server.noDelay)
 
     def test_requestReachesServerAfterOneAndAHalfRtt(self) -> None:
         """

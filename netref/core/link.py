@@ -89,6 +89,7 @@ from twisted.internet.interfaces import (
     IPushProducer,
     IReactorTime,
     IStreamClientEndpoint,
+    ITCPTransport,
     ITransport,
 )
 from twisted.internet.protocol import ClientFactory, Protocol, ServerFactory, connectionDone
@@ -574,6 +575,22 @@ class _Pipe:
             source.resumeProducing()
 
 
+def _noDelay(transport: ITransport) -> None:
+    """
+    Turn Nagle's algorithm off on one of the relay's sockets.
+
+    The emulator paces what it writes itself, segment by segment, as the
+    emulated link delivers it.  With Nagle's algorithm on, the kernel would
+    hold each small write until the previous one is acknowledged, and a
+    receiver that delays its ACKs (some 40 ms on Linux) would add that wait
+    to every response on a reused connection: a delay the emulated link
+    does not have (RFC 1122 section 4.2.3.4 lets an application turn the
+    algorithm off for exactly this).
+    """
+    if ITCPTransport.providedBy(transport):
+        transport.setTcpNoDelay(True)
+
+
 class _ServerSide(Protocol):
     """
     The relay's connection to the server: hands everything to its
@@ -646,6 +663,7 @@ class LinkRelay(Protocol):
 
     def connectionMade(self) -> None:
         assert self.transport is not None
+        _noDelay(self.transport)
         factory = self.factory
         link = factory.link
         self.acceptedAt = self.clock.seconds()
@@ -681,6 +699,7 @@ class LinkRelay(Protocol):
         """
         The connection to the server is up: deliver to it, read from it.
         """
+        _noDelay(transport)
         if self.transcript.enabled:
             self.note(f"connected to server {_describe(transport.getPeer())}")
         self.toServer.attach(transport)
