@@ -1,0 +1,1 @@
+``netref mail send`` composes a message (Cc, Bcc, attachments) and submits it with STARTTLS and AUTH, as Alice's user agent does in the textbook; with ``--raw`` it replays the textbook's hand-typed SMTP session, printing every line.
