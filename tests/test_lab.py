@@ -114,7 +114,7 @@ class LabLoopbackTests(TestCase):
         textbook's uppercase exchange over TCP and UDP.
         """
         options = tap.Options()
-        options.parseOptions(["--ports", "default"])
+        options.parseOptions(["--ports", "default", "--state", self.mktemp()])
         service = tap.makeService(options)
         self.assertTrue(IService.providedBy(service))
         service.startService()
@@ -131,7 +131,7 @@ class LabLoopbackTests(TestCase):
             LabHost("crepes.fr", "127.2.200.1", ("upper",), ""),
             LabHost("hamburger.edu", "127.2.200.2", ("upper",), ""),
         ]
-        await self._startLab(Lab(hosts))
+        await self._startLab(Lab(hosts, stateDirectory=self.mktemp()))
         for host in hosts:
             reply = await upperTCP(theReactor(), host.address, 12000, f"hi {host.name}")
             self.assertEqual(reply, f"HI {host.name.upper()}")
@@ -202,7 +202,7 @@ class LabDNSTests(TestCase):
         from netref.dns.client import query
         from netref.dns.rdata import RRType
 
-        service = LabService(Lab(ports=DEFAULT_PORTS), None)
+        service = LabService(Lab(ports=DEFAULT_PORTS, stateDirectory=self.mktemp()), None)
         service.startService()
         self.addCleanup(service.stopService)
         reactor = theReactor()

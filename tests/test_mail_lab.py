@@ -25,6 +25,7 @@ from typing import Any
 from twisted.internet import reactor, task
 from twisted.trial.unittest import TestCase
 
+from netref.core.auth import parseUserSpec
 from netref.lab.hosts import HOSTS, LabHost
 from netref.lab.kinds import KINDS, ServiceKind
 from netref.lab.lab import Lab, LabService
@@ -32,9 +33,9 @@ from netref.mail import agent
 from netref.mail.tap import makeLabMailServices
 from tests.support import freePort
 
-CREPES = LabHost("mail.crepes.fr", "127.2.3.2", ("mail",), "Alice's mail server")
-HAMBURGER = LabHost("mail.hamburger.edu", "127.2.3.3", ("mail",), "Bob's mail server")
+CREPES = next(host for host in HOSTS if host.name == "mail.crepes.fr")
 
+#: The shipped lab's users, as its map prints them.
 USERS = {"crepes.fr": [("alice", "wonderland")], "hamburger.edu": [("bob", "ketchup")]}
 
 
@@ -47,8 +48,9 @@ class TextbookMailTests(TestCase):
         self.submissionPort = freePort()
         self.state = os.path.abspath(self.mktemp())
 
-        def buildMail(host: LabHost, port: int) -> list[Any]:
+        def buildMail(host: LabHost, port: int, state: str) -> list[Any]:
             domain = host.name.split(".", 1)[1]
+            self.assertEqual([parseUserSpec(spec) for spec in host.users], USERS[domain])
             return makeLabMailServices(
                 host.address,
                 port,
@@ -71,8 +73,13 @@ class TextbookMailTests(TestCase):
                 tryCommands=(),
             ),
         }
-        hosts = [h for h in HOSTS if "dns" in h.services] + [CREPES, HAMBURGER]
-        self.lab = LabService(Lab(hosts, kinds=kinds), None)
+        # The shipped lab's DNS servers and mail servers, on free ports.
+        hosts = [h for h in HOSTS if {"dns", "mail"} & set(h.services)]
+        self.assertEqual(
+            [h.name for h in hosts if "mail" in h.services],
+            ["mail.crepes.fr", "mail.hamburger.edu"],
+        )
+        self.lab = LabService(Lab(hosts, kinds=kinds, stateDirectory=self.mktemp()), None)
         self.lab.startService()
         self.addCleanup(self.lab.stopService)
 

@@ -34,6 +34,9 @@ class LabHost:
     @ivar role: a few words on the host's part in the textbook's story.
     @ivar zones: for a DNS server, the zone files it is authoritative for
         (file names in C{netref/lab/zones/}).
+    @ivar users: for a host that logs people in (mail, FTP), its accounts
+        as C{NAME:PASSWORD}.  The lab is for learning on loopback: its
+        passwords are printed in its map.
     """
 
     name: str
@@ -41,14 +44,14 @@ class LabHost:
     services: tuple[str, ...]
     role: str
     zones: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
 
 
 def _dns(name: str, address: str, role: str, *zones: str) -> LabHost:
     return LabHost(name, address, ("dns",), role, zones)
 
 
-#: The lab today.  Later protocols add their hosts here (www.someschool.edu
-#: for HTTP, mail.crepes.fr and mail.hamburger.edu for mail, ...).
+#: The lab today.
 HOSTS: tuple[LabHost, ...] = (
     LabHost(
         "gaia.cs.umass.edu",
@@ -89,5 +92,20 @@ HOSTS: tuple[LabHost, ...] = (
         "127.2.2.8",
         "authoritative for enterprise.com",
         "enterprise.com.zone",
+    ),
+    # Electronic mail (section 2.3): Alice's mail server and Bob's.
+    LabHost(
+        "mail.crepes.fr",
+        "127.2.3.2",
+        ("mail",),
+        "Alice's mail server (alice@crepes.fr)",
+        users=("alice:wonderland",),
+    ),
+    LabHost(
+        "mail.hamburger.edu",
+        "127.2.3.3",
+        ("mail",),
+        "Bob's mail server (bob@hamburger.edu)",
+        users=("bob:ketchup",),
     ),
 )

@@ -30,7 +30,9 @@ class ServiceKind:
     @ivar transports: what it listens on, for the map (C{"tcp+udp"}, ...).
     @ivar defaultPort: the netref default port.
     @ivar wellKnownPort: the port used when the lab runs as root.
-    @ivar build: makes the services for one host, given the host and the port.
+    @ivar build: makes the services for one host, given the host, the port
+        and a directory of the host's own for anything it keeps on disk
+        (Maildirs, queues, certificates, sessions), made on demand.
     @ivar tryCommands: commands to try, printed once for the kind: C{{address}}
         is the address of the first host that runs it, C{{port}} its port,
         and C{{addr[NAME]}} the address of any lab host by name.  A remark
@@ -42,11 +44,11 @@ class ServiceKind:
     transports: str
     defaultPort: int
     wellKnownPort: int
-    build: Callable[[LabHost, int], Sequence[IService]]
+    build: Callable[[LabHost, int, str], Sequence[IService]]
     tryCommands: tuple[str, ...]
 
 
-def _buildUpper(host: LabHost, port: int) -> list[IService]:
+def _buildUpper(host: LabHost, port: int, state: str) -> list[IService]:
     # Imported when built, so the lab does not import every protocol up front.
     from netref.sockets.tap import makeUpperServices
 
@@ -61,10 +63,23 @@ def zoneFile(name: str) -> str:
     return os.path.join(os.path.dirname(__file__), "zones", name)
 
 
-def _buildDNS(host: LabHost, port: int) -> list[IService]:
+def _buildDNS(host: LabHost, port: int, state: str) -> list[IService]:
     from netref.dns.tap import makeDNSServices
 
     return makeDNSServices(host.address, port, [zoneFile(name) for name in host.zones])
+
+
+def _buildMail(host: LabHost, port: int, state: str) -> list[IService]:
+    from netref.core.auth import parseUserSpec
+    from netref.mail.tap import makeLabMailServices
+
+    return makeLabMailServices(
+        host.address,
+        port,
+        domain=host.name.split(".", 1)[1],
+        users=[parseUserSpec(spec) for spec in host.users],
+        stateDirectory=state,
+    )
 
 
 #: Every kind of service the lab knows, by name.
@@ -103,6 +118,23 @@ KINDS: dict[str, ServiceKind] = {
                 "  # ask twice: the order rotates",
                 "dig -p {port} @{addr[dns.enterprise.com]} www.enterprise.com  # an alias (CNAME)",
                 "dig -p {port} @{addr[dns.hamburger.edu]} hamburger.edu MX  # the mail server",
+            ),
+        ),
+        ServiceKind(
+            name="mail",
+            summary="mail server: SMTP, submission with AUTH (2587; 587 as root), a queue",
+            transports="tcp",
+            defaultPort=2525,
+            wellKnownPort=25,
+            build=_buildMail,
+            tryCommands=(
+                "# Alice mails Bob (2.3): her agent submits to her server with AUTH,",
+                "# her server finds hamburger.edu's MX in the lab's DNS and relays to Bob's.",
+                "netref mail send --trace --server {addr[mail.crepes.fr]}:{port}"
+                " --insecure-auth --user alice --from alice@crepes.fr --to bob@hamburger.edu"
+                " --subject 'Hi Bob' --body 'Do you like ketchup?'  # password: wonderland",
+                "netref mail send --raw --server {addr[mail.hamburger.edu]}:{port}"
+                "  # the textbook's telnet session: type HELO crepes.fr, MAIL FROM, ...",
             ),
         ),
     )

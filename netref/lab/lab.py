@@ -5,6 +5,7 @@ Turning the lab's hosts into running services and a map a person can read.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from typing import IO
 
@@ -34,6 +35,10 @@ def choosePorts(choice: str) -> str:
     return choice
 
 
+#: Commands longer than this do not push the remarks of the others right.
+_REMARK_COLUMN = 72
+
+
 class Lab:
     """
     The textbook's little Internet: a set of hosts, each on its own loopback
@@ -42,6 +47,9 @@ class Lab:
 
     @ivar hosts: the hosts.
     @ivar ports: L{DEFAULT_PORTS} or L{WELL_KNOWN_PORTS}.
+    @ivar stateDirectory: where the hosts keep what they store (each in a
+        directory named after it), or L{None} for a new temporary directory
+        made when the lab's services are.
     """
 
     def __init__(
@@ -49,9 +57,11 @@ class Lab:
         hosts: Sequence[LabHost] = HOSTS,
         ports: str = DEFAULT_PORTS,
         kinds: dict[str, ServiceKind] = KINDS,
+        stateDirectory: str | None = None,
     ) -> None:
         self.hosts = tuple(hosts)
         self.ports = ports
+        self.stateDirectory = stateDirectory
         self._kinds = kinds
         self._check()
 
@@ -87,10 +97,13 @@ class Lab:
         """
         @return: one service holding every service of every host.
         """
+        if self.stateDirectory is None:
+            self.stateDirectory = tempfile.mkdtemp(prefix="netref-lab-")
         top = MultiService()
         for host in self.hosts:
+            state = os.path.join(self.stateDirectory, host.name)
             for kind in self.kindsOf(host):
-                for child in kind.build(host, self.portFor(kind)):
+                for child in kind.build(host, self.portFor(kind), state):
                     child.setServiceParent(top)
         return top
 
@@ -116,7 +129,10 @@ class Lab:
                 f"{kind.name} {kind.transports} {self.portFor(kind)}"
                 for kind in self.kindsOf(host)
             )
-            rows.append((host.name, host.address, services, host.role))
+            role = host.role
+            if host.users:
+                role += "; users " + ", ".join(host.users)
+            rows.append((host.name, host.address, services, role))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         portNote = (
             "well-known ports"
@@ -138,11 +154,20 @@ class Lab:
                 )
                 text, _, remark = filled.partition("  # ")
                 commands.append((text, remark))
-        width = max((len(text) for text, remark in commands if remark), default=0)
+        # Remarks line up, except after the few commands too long for that.
+        width = max(
+            (len(text) for text, remark in commands if remark and len(text) <= _REMARK_COLUMN),
+            default=0,
+        )
         for text, remark in commands:
             lines.append(f"  {text.ljust(width)}  # {remark}" if remark else f"  {text}")
         lines += ["", "To use the hostnames, add these lines to /etc/hosts:"]
         lines += [f"  {host.address}\t{host.name}" for host in self.hosts]
+        if self.stateDirectory is not None:
+            lines += [
+                "",
+                f"What the hosts store (mail, queues, certificates): {self.stateDirectory}",
+            ]
         lines += ["", "Stop the lab with Ctrl-C."]
         return "\n".join(lines) + "\n"
 

@@ -47,4 +47,4 @@ def makeService(options: Options) -> IService:
     @return: the lab's services, which print its map when started.
     """
     startTracingIfAsked(options)
-    return LabService(Lab(ports=options["ports"]), out=sys.stdout)
+    return LabService(Lab(ports=options["ports"], stateDirectory=options["state"]), out=sys.stdout)
