@@ -1,0 +1,1 @@
+``netref dhcp --interface IF`` gets a DHCP lease, checks the address with an ARP probe (DECLINE if taken), configures it with ``ip addr``, and with ``--hold`` renews at T1 by unicast, rebinds at T2 by broadcast and releases on interrupt; ``netref dhcp --relay ADDR:PORT`` gets one through a relay agent on loopback, as in the lab. It gets leases from netref, busybox udhcpd and Kea.

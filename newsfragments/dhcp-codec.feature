@@ -1,0 +1,1 @@
+The DHCP message codec (``netref.dhcp.wire``, sans-IO): the BOOTP header and magic cookie, RFC 2132 options with long values split and joined (RFC 3396), option overload into ``file`` and ``sname``, and option 82's sub-options; malformed and hostile packets (options past the end, overload loops, giant parameter request lists) raise ``WireError``, checked by property tests.

@@ -1,0 +1,1 @@
+A DHCP relay agent: ``twistd -n netref-dhcp-relay --interface IF --server ADDR`` forwards the clients' broadcasts to the server with ``giaddr``, a hop count and the relay agent information option (RFC 3046 option 82, added last and stripped from replies); in the lab, ``dhcp.someschool.edu`` is reached through the relay on ``router.someschool.edu``.
