@@ -12,7 +12,9 @@ its address:
   - 127.2.1.x: the root and top-level-domain DNS servers;
   - 127.2.2.x: the authoritative DNS servers of the textbook's domains;
   - 127.2.3.x: the end hosts those domains name (www.someschool.edu,
-    mail.crepes.fr, ...), which later protocols bring to life.
+    mail.crepes.fr, ...);
+  - 127.2.4.x: the school network's own machinery: its DHCP server and the
+    router that relays DHCP to it.
 
 A DNS server's zones are files in C{netref/lab/zones/}; the names and
 addresses in them must agree with this table, and a test checks that they do.
@@ -107,5 +109,14 @@ HOSTS: tuple[LabHost, ...] = (
         ("mail",),
         "Bob's mail server (bob@hamburger.edu)",
         users=("bob:ketchup",),
+    ),
+    # DHCP (section 4 of the notes): on loopback there is no broadcast, so
+    # the lab's clients reach the server through the router's relay agent.
+    LabHost("dhcp.someschool.edu", "127.2.4.1", ("dhcp",), "the school network's DHCP server"),
+    LabHost(
+        "router.someschool.edu",
+        "127.2.4.2",
+        ("dhcp-relay",),
+        "the school network's router: a DHCP relay agent",
     ),
 )

@@ -82,6 +82,18 @@ def _buildMail(host: LabHost, port: int, state: str) -> list[IService]:
     )
 
 
+def _buildDHCP(host: LabHost, port: int, state: str) -> list[IService]:
+    from netref.dhcp.tap import buildLabServer
+
+    return buildLabServer(host, port, state)
+
+
+def _buildDHCPRelay(host: LabHost, port: int, state: str) -> list[IService]:
+    from netref.dhcp.relaytap import buildLabRelay
+
+    return buildLabRelay(host, port, state)
+
+
 #: Every kind of service the lab knows, by name.
 KINDS: dict[str, ServiceKind] = {
     kind.name: kind
@@ -135,6 +147,27 @@ KINDS: dict[str, ServiceKind] = {
                 " --subject 'Hi Bob' --body 'Do you like ketchup?'  # password: wonderland",
                 "netref mail send --raw --server {addr[mail.hamburger.edu]}:{port}"
                 "  # the textbook's telnet session: type HELO crepes.fr, MAIL FROM, ...",
+            ),
+        ),
+        ServiceKind(
+            name="dhcp",
+            summary="DHCP server (RFC 2131), reached through the router's relay agent",
+            transports="udp",
+            defaultPort=10067,
+            wellKnownPort=67,
+            build=_buildDHCP,
+            tryCommands=(),
+        ),
+        ServiceKind(
+            name="dhcp-relay",
+            summary="DHCP relay agent (RFC 3046), forwarding to the DHCP server",
+            transports="udp",
+            defaultPort=10068,
+            wellKnownPort=67,
+            build=_buildDHCPRelay,
+            tryCommands=(
+                "netref dhcp --relay {address}:{port} --trace --release"
+                "  # DISCOVER, OFFER, REQUEST, ACK through the relay, then RELEASE",
             ),
         ),
     )
