@@ -121,6 +121,9 @@ class GuardedStreamProtocolTests(SynchronousTestCase):
         self.protocol.closeConnection()
         self.assertTrue(self.protocol.closing)
         self.assertIsNone(self.transport.producer)
+        # Reading again, so that a TLS connection can read the peer's
+        # close_notify and finish closing.
+        self.assertEqual(self.transport.producerState, "producing")
         self.assertTrue(self.transport.disconnecting)
         self.assertFalse(self.transport.disconnected)
         self.assertEqual(self.clock.getDelayedCalls(), [])

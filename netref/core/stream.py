@@ -159,9 +159,14 @@ class GuardedStreamProtocol(Protocol):
         self._closing = True
         self.stopIdle()
         # A paused producer would keep the transport from closing once its
-        # buffer drains: let go of it first.
+        # buffer drains: let go of it first.  And read again: a connection
+        # that turned to TLS (STARTTLS) closes only once it has read the
+        # peer's close_notify alert (RFC 8446 section 6.1), which paused
+        # reading would never let in.
         if self._consumer is not None and self._reading is not None:
             self._consumer.unregisterProducer()
+            if self._paused:
+                self._reading.resumeProducing()
             self._reading = None
         self.transport.loseConnection()
 
