@@ -5,10 +5,10 @@ Tests for L{netref.core.service}, the options every service shares.
 import os
 
 from twisted.application.internet import StreamServerEndpointService, UDPServer
-from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
-from twisted.python import usage
 from twisted.cred.credentials import UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
+from twisted.internet.protocol import DatagramProtocol, Factory, Protocol
+from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from netref.core import service
