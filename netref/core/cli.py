@@ -37,6 +37,26 @@ TOOLS: Sequence[tuple[str, str, str]] = (
         "netref.dns.client",
         "Ask a DNS server one question and print the answer, as dig does.",
     ),
+    (
+        "mail",
+        "netref.mail.agent",
+        "Compose and send mail (netref mail send), as a user agent does.",
+    ),
+    (
+        "ftp",
+        "netref.ftp.client",
+        "List, get and put files over FTP, active or passive, with TLS (RFC 959, 4217).",
+    ),
+    (
+        "dhcp",
+        "netref.dhcp.client",
+        "Get a DHCP lease on an interface (or through a relay agent) and print it.",
+    ),
+    (
+        "get",
+        "netref.http.get",
+        "Fetch URLs over HTTP/1.1 and print the response, as curl does.",
+    ),
 )
 
 

@@ -36,3 +36,38 @@ netrefDNS = ServiceMaker(
     "An authoritative DNS server for zone files, UDP and TCP (RFC 7766), port 10053.",
     "netref-dns",
 )
+
+netrefMail = ServiceMaker(
+    "netref mail server",
+    "netref.mail.tap",
+    "A mail server: SMTP 2525, submission 2587, SMTPS 2465, Maildirs, an outgoing queue.",
+    "netref-mail",
+)
+
+netrefDHCP = ServiceMaker(
+    "netref DHCP server",
+    "netref.dhcp.tap",
+    "A DHCP server (RFC 2131) on UDP 67 of each --interface, leases kept durably.",
+    "netref-dhcp",
+)
+
+netrefDHCPRelay = ServiceMaker(
+    "netref DHCP relay agent",
+    "netref.dhcp.relaytap",
+    "A DHCP relay agent (RFC 1542, RFC 3046 option 82) for the clients of --interface.",
+    "netref-dhcp-relay",
+)
+
+netrefHTTP = ServiceMaker(
+    "netref HTTP server",
+    "netref.http.tap",
+    "An HTTP/1.1 server for a directory (RFC 9110, RFC 9112), port 8080 (HTTPS 8443).",
+    "netref-http",
+)
+
+netrefFTP = ServiceMaker(
+    "netref FTP server",
+    "netref.ftp.tap",
+    "An FTP server for a directory: active and passive mode, AUTH TLS (RFC 959, 4217), port 2121.",
+    "netref-ftp",
+)
