@@ -95,6 +95,20 @@ HOSTS: tuple[LabHost, ...] = (
         "authoritative for enterprise.com",
         "enterprise.com.zone",
     ),
+    # The Web (section 2.2) and FTP: the school's servers.
+    LabHost(
+        "www.someschool.edu",
+        "127.2.3.1",
+        ("http",),
+        "the textbook's Web server: a base HTML file and 10 JPEG images",
+    ),
+    LabHost(
+        "ftp.someschool.edu",
+        "127.2.3.5",
+        ("ftp",),
+        "the school's FTP server; anonymous users read pub/",
+        users=("alice:wonderland",),
+    ),
     # Electronic mail (section 2.3): Alice's mail server and Bob's.
     LabHost(
         "mail.crepes.fr",

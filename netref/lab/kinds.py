@@ -82,6 +82,26 @@ def _buildMail(host: LabHost, port: int, state: str) -> list[IService]:
     )
 
 
+def webRoot(name: str) -> str:
+    """
+    @return: the directory of a lab web site's files (package data in
+        C{netref/lab/www/}).
+    """
+    return os.path.join(os.path.dirname(__file__), "www", name)
+
+
+def _buildHTTP(host: LabHost, port: int, state: str) -> list[IService]:
+    from netref.http.tap import makeHTTPServices
+
+    return makeHTTPServices(host.address, port, webRoot(host.name.removeprefix("www.")))
+
+
+def _buildFTP(host: LabHost, port: int, state: str) -> list[IService]:
+    from netref.ftp.tap import makeLabFTPServices
+
+    return makeLabFTPServices(host.address, port)
+
+
 def _buildDHCP(host: LabHost, port: int, state: str) -> list[IService]:
     from netref.dhcp.tap import buildLabServer
 
@@ -130,6 +150,37 @@ KINDS: dict[str, ServiceKind] = {
                 "  # ask twice: the order rotates",
                 "dig -p {port} @{addr[dns.enterprise.com]} www.enterprise.com  # an alias (CNAME)",
                 "dig -p {port} @{addr[dns.hamburger.edu]} hamburger.edu MX  # the mail server",
+            ),
+        ),
+        ServiceKind(
+            name="http",
+            summary="Web server, HTTP/1.1 (section 2.2)",
+            transports="tcp",
+            defaultPort=8080,
+            wellKnownPort=80,
+            build=_buildHTTP,
+            tryCommands=(
+                "# The textbook's page: a base HTML file and 10 JPEG images (2.2.2).",
+                "netref get --trace http://{address}:{port}/someDepartment/home.index",
+                "curl -v http://{address}:{port}/someDepartment/pic01.jpg -o /dev/null",
+                "netref get --cookie-jar /tmp/jar http://{address}:{port}/visits"
+                "  # twice: the cookie and the back-end database (2.2.4)",
+            ),
+        ),
+        ServiceKind(
+            name="ftp",
+            summary="FTP server: control and data connections, active and passive (2.3)",
+            transports="tcp",
+            defaultPort=2121,
+            wellKnownPort=21,
+            build=_buildFTP,
+            tryCommands=(
+                "netref ftp --host {address} --port {port} --trace ls"
+                "  # anonymous (the public area), passive mode",
+                "netref ftp --host {address} --port {port} --active --trace get lines.txt"
+                "  # active: the server connects to you",
+                "curl ftp://{address}:{port}/README",
+                "lftp -u alice,wonderland -p {port} {address}",
             ),
         ),
         ServiceKind(
