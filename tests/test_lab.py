@@ -121,6 +121,22 @@ class LabLoopbackTests(TestCase):
         self.addCleanup(service.stopService)
         self.assertEqual(await upperTCP(theReactor(), "127.2.0.10", 12000, "hello"), "HELLO")
         self.assertEqual(await upperUDP(theReactor(), "127.2.0.10", 12000, "hello"), "HELLO")
+        # www.someschool.edu serves the textbook's page and its ten images.
+        from netref.http.client import HTTPClient
+
+        client = HTTPClient(theReactor())
+        try:
+            base = "http://127.2.3.1:8080/someDepartment/"
+            page = await client.get(base + "home.index")
+            self.assertEqual(page.status, 200)
+            images = [f"pic{n:02d}.jpg" for n in range(1, 11)]
+            for image in images:
+                self.assertIn(image.encode(), page.body)
+                picture = await client.get(base + image)
+                self.assertEqual(picture.headers.get("content-type"), b"image/jpeg")
+                self.assertTrue(picture.body.startswith(b"\xff\xd8\xff"))
+        finally:
+            await client.close()
 
     async def test_sameHostPortDifferentAddresses(self) -> None:
         """
