@@ -146,38 +146,8 @@ def referencedObjects(html: bytes, base: str) -> list[str]:
     return [urljoin(base, s.decode()) for s in sources]
 
 
-#: The link emulator with TCP_NODELAY on both of its sockets (--nodelay-link).
-#: As shipped, netref-link leaves Nagle's algorithm on: it writes each
-#: 1460-byte segment as it is due, and the kernel holds every write after
-#: the first until the receiver acknowledges, which a receiver using delayed
-#: ACKs does only after some 40 ms.  A response on a reused connection then
-#: arrives about 40 ms late; this variant shows what the path itself costs.
-NODELAY_LINK = """
-import sys
-from twisted.internet import reactor
-from twisted.internet.endpoints import TCP4ClientEndpoint
-from netref.core.link import LinkFactory, LinkRelay, parseDuration, parseRate
-
-class NoDelayRelay(LinkRelay):
-    def connectionMade(self):
-        self.transport.setTcpNoDelay(True)
-        super().connectionMade()
-
-    def serverConnectionMade(self, transport):
-        transport.setTcpNoDelay(True)
-        super().serverConnectionMade(transport)
-
-listen, server, rtt, rate = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-factory = LinkFactory(TCP4ClientEndpoint(reactor, "127.0.0.1", server),
-                      rtt=parseDuration(rtt), rate=parseRate(rate))
-factory.protocol = NoDelayRelay
-reactor.listenTCP(listen, factory, interface="127.0.0.1")
-reactor.run()
-"""
-
-
 @contextmanager
-def servers(site: str, rtt: str, rate: str, nodelay: bool = False) -> Iterator[int]:
+def servers(site: str, rtt: str, rate: str) -> Iterator[int]:
     """
     Run netref's server on C{site} and the link emulator in front of it,
     both on core 0; yield the emulator's port.
@@ -205,26 +175,23 @@ def servers(site: str, rtt: str, rate: str, nodelay: bool = False) -> Iterator[i
     ]
     try:
         waitForPort(server, processes[0])
-        if nodelay:
-            command = [*pin, sys.executable, "-c", NODELAY_LINK, str(link), str(server), rtt, rate]
-        else:
-            command = [
-                *pin,
-                twistd,
-                "-n",
-                "--pidfile=",
-                "-l",
-                "/dev/null",
-                "netref-link",
-                "--listen",
-                f"tcp:{link}:interface=127.0.0.1",
-                "--connect",
-                f"tcp:host=127.0.0.1:port={server}",
-                "--rtt",
-                rtt,
-                "--rate",
-                rate,
-            ]
+        command = [
+            *pin,
+            twistd,
+            "-n",
+            "--pidfile=",
+            "-l",
+            "/dev/null",
+            "netref-link",
+            "--listen",
+            f"tcp:{link}:interface=127.0.0.1",
+            "--connect",
+            f"tcp:host=127.0.0.1:port={server}",
+            "--rtt",
+            rtt,
+            "--rate",
+            rate,
+        ]
         processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT))
         waitForPort(link, processes[1])
         yield link
@@ -330,11 +297,6 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--site", default=None)
-    parser.add_argument(
-        "--nodelay-link",
-        action="store_true",
-        help="run the link emulator with TCP_NODELAY on its sockets (see NODELAY_LINK)",
-    )
     args = parser.parse_args()
     rtt, rate = parseDuration(args.rtt), parseRate(args.rate)
 
@@ -351,7 +313,7 @@ def main() -> None:
             print(f"{LAB_SITE} is not there: stand-in files in {site}")
     page = basePage(site)
 
-    with servers(site, args.rtt, args.rate, args.nodelay_link) as port:
+    with servers(site, args.rtt, args.rate) as port:
         url = f"http://127.0.0.1:{port}{page}"
 
         async def experiment(reactor: Any) -> None:
@@ -395,8 +357,7 @@ def report(
         f"{total} bytes in all; RTT {args.rtt}, rate {args.rate}; "
         f"transmission of everything {0 if rate is None else 8 * total / rate * 1000:.0f} ms"
     )
-    link = "with TCP_NODELAY" if args.nodelay_link else "as shipped (Nagle on)"
-    print(f"link emulator {link}; times from the first connect to the last byte, in ms")
+    print("times from the first connect to the last byte, in ms")
     header = f"{'way':<16}{'textbook count':>20}{'model':>12}{'measured':>12}{'ratio':>8}  runs"
     print(header)
     print("-" * (len(header) + 30))
