@@ -179,13 +179,22 @@ def records(
 
 questions = st.builds(Question, names, u16, _classes)
 
-ednses = st.builds(
-    EDNS,
-    payloadSize=u16,
-    version=st.integers(0, 255),
-    dnssecOK=st.booleans(),
-    options=st.lists(st.tuples(u16, st.binary(max_size=40)), max_size=3).map(tuple),
-)
+
+def ednsWith(optionCodes: st.SearchStrategy[int]) -> st.SearchStrategy[EDNS]:
+    """
+    @return: OPT pseudo-records whose options have codes from
+        C{optionCodes} and opaque data (RFC 6891 section 6.1.2).
+    """
+    return st.builds(
+        EDNS,
+        payloadSize=u16,
+        version=st.integers(0, 255),
+        dnssecOK=st.booleans(),
+        options=st.lists(st.tuples(optionCodes, st.binary(max_size=40)), max_size=3).map(tuple),
+    )
+
+
+ednses = ednsWith(u16)
 
 
 _opcodes = st.integers(0, 15)
@@ -198,6 +207,7 @@ def messages(
     record: st.SearchStrategy[ResourceRecord] | None = None,
     opcode: st.SearchStrategy[int] = _opcodes,
     extendedRcodes: bool = True,
+    edns: st.SearchStrategy[EDNS] = ednses,
 ) -> Message:
     """
     Whole messages: any flags, up to 3 questions, up to C{maxRecords}
@@ -206,8 +216,9 @@ def messages(
     @param record: the records, L{records}C{()} by default.
     @param opcode: the opcodes, any by default.
     @param extendedRcodes: whether RCODEs above 15 may come with EDNS.
+    @param edns: the OPT records, when there is one.
     """
-    edns = draw(st.none() | ednses)
+    opt = draw(st.none() | edns)
     sections = st.lists(records() if record is None else record, max_size=maxRecords).map(tuple)
     return Message(
         id=draw(u16),
@@ -219,10 +230,10 @@ def messages(
         ra=draw(st.booleans()),
         ad=draw(st.booleans()),
         cd=draw(st.booleans()),
-        rcode=draw(st.integers(0, 0xFFF if edns is not None and extendedRcodes else 0xF)),
+        rcode=draw(st.integers(0, 0xFFF if opt is not None and extendedRcodes else 0xF)),
         questions=tuple(draw(st.lists(questions, max_size=3))),
         answers=draw(sections),
         authority=draw(sections),
         additional=draw(sections),
-        edns=edns,
+        edns=opt,
     )

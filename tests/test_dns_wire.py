@@ -42,7 +42,7 @@ from netref.dns.wire import (
     makeResponse,
     peekHeader,
 )
-from tests.dns_strategies import knownRdatas, messages, records
+from tests.dns_strategies import ednsWith, knownRdatas, messages, records, u16
 
 dnspython: Any
 try:
@@ -675,6 +675,11 @@ class PropertyTests(SynchronousTestCase):
         self.assertOnlyWireError(mutated)
 
 
+#: EDNS option codes dnspython 2.9 parses itself: NSID, ECS, COOKIE, EDE,
+#: Report-Channel, and the EDE extra-text language and filtering options.
+DNSPYTHON_PARSED_OPTIONS = frozenset({3, 8, 10, 15, 18, 22, 23, 24, 25})
+
+
 class DnspythonInteropTests(SynchronousTestCase):
     """
     dnspython reads what we write, and we read what it writes.
@@ -731,6 +736,7 @@ class DnspythonInteropTests(SynchronousTestCase):
             record=records(knownRdatas, st.just(int(RRClass.IN))),
             opcode=st.just(int(Opcode.QUERY)),
             extendedRcodes=False,
+            edns=ednsWith(u16.filter(lambda code: code not in DNSPYTHON_PARSED_OPTIONS)),
         )
     )
     @settings(max_examples=200)
@@ -738,6 +744,11 @@ class DnspythonInteropTests(SynchronousTestCase):
         """
         dnspython sees the same header, names and record data in messages
         of the types we know.
+
+        EDNS options are opaque to netref (RFC 6891 section 6.1.2), but
+        dnspython parses some itself and refuses data that is not theirs
+        (text that is not UTF-8 in EDE's extra-text language option, say):
+        those option codes are left out here.
         """
         theirs = dnspython.message.from_wire(encodeMessage(message), one_rr_per_rrset=True)
         self.assertEqual(theirs.id, message.id)
