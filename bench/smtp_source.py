@@ -14,12 +14,20 @@ The servers:
   - netref-maildir: the same with netref-mail's router, each message
     written durably (fsync) into b's Maildir before its 250;
   - twisted.mail: bench/twisted_mail_sink.py, an ESMTP server with a null
-    IMessageDelivery (the anchor: netref's target is 1.5x its rate);
+    IMessageDelivery and, like netref, no log line per message (the anchor:
+    netref's target is 1.5x its rate);
   - aiosmtpd: python -m aiosmtpd with its Sink handler;
   - smtp-sink: Postfix's C test server (the ceiling).
 
 The servers take turns for --rounds rounds; the script prints every run,
 the median messages per second of each, and the ratios to twisted.mail.
+
+It also prints the CPU time the server process spent per message (user
+plus system, from /proc/PID/stat, over the smtp-source run only, startup
+excluded).  On a machine shared with other work the messages per second
+follow the load; a server's CPU time per message follows it much less, so
+its ratio is the steadier comparison of the servers' own costs.  (On a
+loaded core it still grows somewhat: caches are shared.)
 
     flock /tmp/netref-bench.lock python bench/smtp_source.py --rounds 2
 
@@ -88,8 +96,18 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def cpuSeconds(pid: int) -> float:
+    """
+    @return: the user plus system CPU time of process C{pid} so far
+        (proc(5): fields 14 and 15 of /proc/PID/stat, in clock ticks).
+    """
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def running(command: list[str], port: int, workdir: str) -> Iterator[None]:
+def running(command: list[str], port: int, workdir: str) -> Iterator[int]:
     with open(os.path.join(workdir, "server.log"), "ab") as log:
         process = subprocess.Popen(
             ["taskset", "-c", "0", *command], stdout=log, stderr=log, cwd=workdir
@@ -103,7 +121,8 @@ def running(command: list[str], port: int, workdir: str) -> Iterator[None]:
             time.sleep(0.02)
         else:
             raise RuntimeError(f"{command} did not listen on {port}")
-        yield
+        # taskset executes the server in its own process: this is its pid.
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -208,28 +227,48 @@ def main() -> None:
         f"-f {SENDER} -t {RECIPIENT} 127.0.0.1:PORT  (server on core 0, smtp-source on core 1)"
     )
     rates: dict[str, list[float]] = {}
+    costs: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="netref-bench-smtp-") as workdir:
         table = servers(workdir, python)
         names = [n for n in table if not args.only or n in args.only]
         for round in range(1, args.rounds + 1):
             for name in names:
                 command, port = table[name]
-                with running(command, port, workdir):
+                with running(command, port, workdir) as pid:
+                    before = cpuSeconds(pid)
                     seconds = smtpSource(
                         port, args.sessions, args.messages, args.length, args.timeout
                     )
+                    cost = (cpuSeconds(pid) - before) / args.messages * 1e6
                 rate = args.messages / seconds
                 rates.setdefault(name, []).append(rate)
-                print(f"round {round}  {name:15} {seconds:7.2f} s  {rate:8.0f} msg/s", flush=True)
+                costs.setdefault(name, []).append(cost)
+                print(
+                    f"round {round}  {name:15} {seconds:7.2f} s  {rate:8.0f} msg/s"
+                    f"  server CPU {cost:6.0f} us/msg  (load {_load()})",
+                    flush=True,
+                )
         if "netref-maildir" in names:
             stored = sum(len(os.listdir(os.path.join(root, "new"))) for root in _maildirs(workdir))
             print(f"netref-maildir stored {stored} messages durably in all")
     print()
     anchor = statistics.median(rates["twisted.mail"]) if "twisted.mail" in rates else None
+    anchorCost = statistics.median(costs["twisted.mail"]) if "twisted.mail" in costs else None
     for name, values in rates.items():
         median = statistics.median(values)
         ratio = f"  {median / anchor:5.2f}x twisted.mail" if anchor else ""
-        print(f"{name:15} median {median:8.0f} msg/s{ratio}")
+        cost = statistics.median(costs[name])
+        # How many messages per CPU second, relative to the anchor's.
+        costRatio = f"  {anchorCost / cost:5.2f}x twisted.mail" if anchorCost else ""
+        print(
+            f"{name:15} median {median:8.0f} msg/s{ratio}"
+            f"   server CPU {cost:6.0f} us/msg{costRatio}"
+        )
+
+
+def _load() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def _maildirs(workdir: str) -> list[str]:

@@ -40,8 +40,18 @@ class NullDelivery:
         return NullMessage
 
 
+class QuietESMTP(smtp.ESMTP):
+    """
+    twisted.mail's ESMTP server without its one log message per message
+    ("Receiving message for delivery: ..."): netref logs nothing per
+    message unless asked to trace, so the anchor does not either.
+    """
+
+    noisy = False
+
+
 class NullESMTPFactory(smtp.SMTPFactory):
-    protocol = smtp.ESMTP
+    protocol = QuietESMTP
 
     def buildProtocol(self, addr):
         protocol = super().buildProtocol(addr)

@@ -5,19 +5,22 @@ of L{GuardedStreamProtocol}, over a L{StringTransport} and a L{Clock}.
 
 from __future__ import annotations
 
+import socket
+
+from twisted.internet import tcp
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol, wrapClientTLS
 from twisted.internet.interfaces import IConsumer, IPushProducer, IReactorTime, ITransport
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.python.failure import Failure
 from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer_only
 from zope.interface.verify import verifyObject
 
-from netref.core.stream import GuardedStreamProtocol
+from netref.core.stream import GuardedStreamProtocol, writeNow
 from netref.core.tls import DevCertificateAuthority, clientOptions
 
 TIMEOUT = 10.0
@@ -261,3 +264,78 @@ class ImplicitTLSTests(TestCase):
         reader.transport.loseConnection()
         await reader.lost
         await serverFactory.lost
+
+
+class WriteNowTests(SynchronousTestCase):
+    """
+    L{writeNow} hands data to a plain TCP socket at once when nothing is
+    queued, and otherwise queues it behind what is, so the bytes keep their
+    order.
+    """
+
+    def connection(self) -> tuple[tcp.Connection, socket.socket, MemoryReactor]:
+        ours, theirs = socket.socketpair()
+        self.addCleanup(ours.close)
+        self.addCleanup(theirs.close)
+        reactor = MemoryReactor()
+        connection = tcp.Connection(ours, Protocol(), reactor=reactor)
+        connection.connected = True
+        return connection, theirs, reactor
+
+    def receive(self, peer: socket.socket) -> bytes:
+        peer.setblocking(False)
+        chunks = []
+        while True:
+            try:
+                chunk = peer.recv(1 << 20)
+            except BlockingIOError:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+    def test_sentAtOnce(self) -> None:
+        """
+        With an empty queue the reply goes to the socket in the call, and
+        the reactor is not asked to watch for writability.
+        """
+        connection, peer, reactor = self.connection()
+        writeNow(connection, b"250 2.0.0 OK\r\n")
+        self.assertEqual(self.receive(peer), b"250 2.0.0 OK\r\n")
+        self.assertEqual(reactor.getWriters(), [])
+        self.assertFalse(connection.dataBuffer or connection._tempDataLen)
+
+    def test_restQueuedInOrder(self) -> None:
+        """
+        What the socket does not take is queued, and a later write goes
+        behind it, not straight to the socket.
+        """
+        connection, peer, reactor = self.connection()
+        big = bytes(range(256)) * 8192  # 2 MiB: more than a socket buffer
+        writeNow(connection, big)
+        self.assertIn(connection, reactor.getWriters())
+        writeNow(connection, b"221 bye\r\n")
+        received = self.receive(peer)
+        self.assertLess(len(received), len(big))
+        while connection.dataBuffer or connection._tempDataLen:
+            connection.doWrite()
+            received += self.receive(peer)
+        self.assertEqual(received, big + b"221 bye\r\n")
+
+    def test_otherTransports(self) -> None:
+        """
+        On a transport that is not plain TCP, it is a plain C{write}.
+        """
+        transport = StringTransport()
+        writeNow(transport, b"220 hi\r\n")
+        self.assertEqual(transport.value(), b"220 hi\r\n")
+
+    def test_tls(self) -> None:
+        """
+        Over TLS the bytes must go through the TLS layer: a plain C{write}.
+        """
+        connection, peer, reactor = self.connection()
+        written: list[bytes] = []
+        connection.TLS = True
+        connection.write = written.append  # type: ignore[method-assign]
+        writeNow(connection, b"220 hi\r\n")
+        self.assertEqual(written, [b"220 hi\r\n"])
+        self.assertEqual(self.receive(peer), b"")

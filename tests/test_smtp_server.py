@@ -527,6 +527,23 @@ class OtherCommandTests(SynchronousTestCase):
         session.clock.advance(300)
         self.assertTrue(session.transport.disconnecting)
 
+    def test_idleTimeoutAfterImmediateDelivery(self) -> None:
+        """
+        A delivery that answers at once leaves the idle timer running, and
+        it counts from the last thing the client sent: the client still
+        gets its full timeout after the 250, and no more.
+        """
+        session = Session(idleTimeout=300)
+        session.send("HELO x.org\r\nMAIL FROM:<>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA")
+        session.clock.advance(200)
+        self.assertEqual(session.codes(".\r\n"), [250])
+        self.assertEqual(len(session.clock.getDelayedCalls()), 1)
+        session.clock.advance(299)
+        self.assertFalse(session.transport.disconnecting)
+        session.clock.advance(1)
+        self.assertEqual(session.codes(b""), [421])
+        self.assertTrue(session.transport.disconnecting)
+
     def test_quitIgnoresTheRest(self) -> None:
         session = Session()
         self.assertEqual(session.codes("QUIT\r\nNOOP\r\n"), [221])
@@ -986,3 +1003,47 @@ class TranscriptTests(SynchronousTestCase):
                 f"S: 221 2.0.0 {HOST} closing connection",
             ],
         )
+
+
+class ReceivedDateTests(SynchronousTestCase):
+    """
+    The date of the Received field is formatted once per second, and still
+    follows the clock.
+    """
+
+    def dateOf(self, session: Session) -> bytes:
+        session.send("HELO crepes.fr\r\nMAIL FROM:<>\r\nRCPT TO:<bob@hamburger.edu>")
+        session.send("DATA\r\nhi\r\n.\r\n")
+        header = session.delivery.delivered[-1][1].split(b"\r\nhi\r\n")[0]
+        return header.rsplit(b"; ", 1)[1]
+
+    def test_followsTheClock(self) -> None:
+        """
+        Messages within one second share a date; a later message, received
+        after the clock moved on, has its own.
+        """
+        clock = Clock()
+        clock.advance(1_700_000_000.25)
+        session = Session(clock=clock)
+        first = self.dateOf(session)
+        clock.advance(0.5)
+        second = self.dateOf(session)
+        clock.advance(61)
+        third = self.dateOf(session)
+        self.assertEqual(first, b"Tue, 14 Nov 2023 22:13:20 +0000")
+        self.assertEqual(second, first)
+        self.assertEqual(third, b"Tue, 14 Nov 2023 22:14:21 +0000")
+
+
+class ConstantReplyTests(SynchronousTestCase):
+    """
+    The replies made once for every session carry the factory's own name.
+    """
+
+    def test_perFactory(self) -> None:
+        one = Session()
+        other = SMTPFactory("crepes.fr", accounts(), NullDelivery(), clock=Clock())
+        self.assertEqual(one.greeting, [Reply(220, (f"{HOST} ESMTP netref",))])
+        self.assertEqual(other.greetingReply, Reply(220, ("crepes.fr ESMTP netref",)))
+        self.assertEqual(one.send("QUIT"), [Reply(221, (f"2.0.0 {HOST} closing connection",))])
+        self.assertEqual(other.closingReply, Reply(221, ("2.0.0 crepes.fr closing connection",)))

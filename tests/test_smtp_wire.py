@@ -102,6 +102,19 @@ class ReplyTests(SynchronousTestCase):
     def test_invalid(self) -> None:
         self.assertRaises(ValueError, Reply.of, 199, "x")
         self.assertRaises(ValueError, Reply.of, 250, "a\r\n250 injected")
+        self.assertRaises(ValueError, Reply.of, 250, "a\n250 injected")
+        self.assertRaises(ValueError, Reply.of, 250, "ok", "bare\rCR")
+
+    def test_valueSemantics(self) -> None:
+        """
+        The bytes computed when a reply is made take no part in equality,
+        hashing or its C{repr}: a reply is its code and lines.
+        """
+        made = Reply.of(250, "a", "b")
+        parsed = ReplyParser().feed(made.serialize())[0]
+        self.assertEqual(parsed, made)
+        self.assertEqual(hash(parsed), hash(made))
+        self.assertEqual(repr(made), "Reply(code=250, lines=('a', 'b'))")
 
 
 class ReplyParserTests(SynchronousTestCase):
@@ -205,6 +218,16 @@ class ParseCommandTests(SynchronousTestCase):
 
     def test_bad(self) -> None:
         for line in [b"", b" HELO x", b"\xc3\xa9HLO", b"HELO a\x00b", b"12 x", b"HELO\x7f"]:
+            self.assertRaises(SMTPProtocolError, parseCommand, line)
+
+    def test_controlCharacters(self) -> None:
+        """
+        Every C0 control character but TAB, and DEL, is refused in a
+        command line; TAB is white space in an argument.
+        """
+        self.assertEqual(parseCommand(b"NOOP a\tb"), Command("NOOP", "a\tb"))
+        for code in [*range(0, 9), *range(10, 32), 127]:
+            line = b"NOOP a" + bytes([code]) + b"b"
             self.assertRaises(SMTPProtocolError, parseCommand, line)
 
     @given(st.binary(max_size=100))
@@ -499,6 +522,28 @@ class DataReaderTests(SynchronousTestCase):
         reader, rest = readData(splitAt(data, cuts))
         self.assertTrue(reader.finished)
         self.assertEqual(rest, data[expectedEnd:])
+
+    @given(
+        st.lists(st.sampled_from([b"a", b".", b"\r", b"\n", b"\r\n"]), max_size=60),
+        st.lists(st.integers(0, 10_000), max_size=6),
+    )
+    def test_bareLineEndingsFound(self, pieces: list[bytes], cuts: list[int]) -> None:
+        """
+        A message is refused for a bare line ending exactly when, up to its
+        end of data, some CR is not followed by LF or some LF does not follow
+        a CR (RFC 5321 section 2.3.8), however the bytes are cut.
+        """
+        data = b"".join(pieces) + b"\r\n.\r\n"
+        end = (b"\r\n" + data).find(b"\r\n.\r\n")
+        text = data[:end]
+        bare = any(
+            (byte == 13 and text[i + 1 : i + 2] != b"\n")
+            or (byte == 10 and (i == 0 or text[i - 1] != 13))
+            for i, byte in enumerate(text)
+        )
+        reader, rest = readData(splitAt(data, cuts))
+        self.assertTrue(reader.finished)
+        self.assertEqual(reader.problem == DataProblem.BARE_LINE_ENDING, bare)
 
 
 class DotStuffTests(SynchronousTestCase):

@@ -59,7 +59,6 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 from urllib.parse import unquote
 
-from twisted.internet import tcp
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
@@ -73,7 +72,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from netref.core.stream import GuardedStreamProtocol
+from netref.core.stream import GuardedStreamProtocol, writeNow
 from netref.core.trace import Transcript, describeAddress
 from netref.http.handler import (
     BasicAuthHandler,
@@ -327,9 +326,6 @@ class HTTPServerProtocol(GuardedStreamProtocol):
         self._connection = ServerConnection(factory.limits)
         self._peer = self.transport.getPeer()
         self._secure = ISSLTransport.providedBy(self.transport)
-        self._direct = isinstance(self.transport, tcp.Connection) and hasattr(
-            self.transport, "_tempDataBuffer"
-        )
         if self._transcript.enabled:
             self._transcript.note(f"connection from {describeAddress(self._peer)}")
         self.startGuarding()
@@ -658,28 +654,11 @@ class HTTPServerProtocol(GuardedStreamProtocol):
 
     def _write(self, data: bytes) -> None:
         """
-        Write a whole response.
-
-        Over plain TCP, when nothing else waits in the transport's buffer,
-        the data is offered to the socket at once (C{writeSomeData}), and
-        only what the kernel does not take is buffered: C{transport.write}
-        would instead wait for the next turn of the reactor, costing two
-        C{epoll_ctl} calls and a second wake-up per response.  This is the
-        largest single saving on the keep-alive path (see C{bench/}).
+        Write a whole response, handed to the socket at once when nothing
+        else waits in the transport's buffer (L{writeNow}): the largest
+        single saving on the keep-alive path (see C{docs/benchmarks.md}).
         """
-        transport = self.transport
-        if (
-            self._direct
-            and not transport._tempDataBuffer  # type: ignore[attr-defined]
-            and transport.offset == len(transport.dataBuffer)  # type: ignore[attr-defined]
-            and not transport.disconnecting  # type: ignore[attr-defined]
-        ):
-            sent = transport.writeSomeData(data)  # type: ignore[attr-defined]
-            if isinstance(sent, int):
-                if sent == len(data):
-                    return
-                data = data[sent:]
-        transport.write(data)
+        writeNow(self.transport, data)
 
     def closeConnection(self) -> None:
         """

@@ -71,8 +71,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import cached_property, lru_cache
 from typing import Any, cast
 
 from twisted.cred.checkers import ICredentialsChecker
@@ -84,7 +86,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from netref.core.stream import GuardedStreamProtocol
+from netref.core.stream import GuardedStreamProtocol, writeNow
 from netref.core.tls import startTLS, tlsActive
 from netref.core.trace import Transcript, describeAddress
 from netref.smtp.interfaces import Envelope, IDeliveryAgent, IRecipientPolicy
@@ -132,6 +134,26 @@ _HELO_NAME = re.compile(r"[A-Za-z0-9.:\[\]_-]+\Z")
 
 def _reply(code: int, enhanced: str | None, *lines: str) -> Reply:
     return Reply.of(code, *lines, enhanced=enhanced)
+
+
+# The replies whose text never changes, made (and serialized) once.
+_GO_AHEAD = Reply.of(354, 'Enter mail, end with "." on a line by itself')
+_ACCEPTED = _reply(250, "2.0.0", "Message accepted for delivery")
+_NOT_ACCEPTED = _reply(451, "4.3.0", "local error in processing, try again later")
+_OK = _reply(250, "2.0.0", "OK")
+_CANNOT_VRFY = _reply(
+    252, "2.5.0", "cannot VRFY user, but will accept message and attempt delivery"
+)
+
+
+@lru_cache(maxsize=4)
+def _receivedDate(second: int) -> str:
+    """
+    The date-time of a Received field (RFC 5322 section 3.3) for a POSIX
+    time in whole seconds.  A busy server receives many messages within the
+    same second: it formats the date once for them all.
+    """
+    return format_datetime(datetime.fromtimestamp(second, UTC))
 
 
 @implementer(IDeliveryAgent)
@@ -216,7 +238,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         if self._transcript.enabled:
             self._transcript.note(f"connection from {describeAddress(peer)}")
         self.startGuarding()
-        self._send(Reply.of(220, f"{self.factory.hostname} ESMTP netref"))
+        self._send(self.factory.greetingReply)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """
@@ -241,7 +263,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         if self._transcript.enabled:
             for line in data.split(b"\r\n")[:-1]:
                 self._transcript.server(line)
-        self.transport.write(data)
+        writeNow(self.transport, data)
 
     def _error(self, reply: Reply) -> None:
         """
@@ -485,7 +507,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         if not self.recipients:
             self._error(_reply(554, "5.5.1", "no valid recipients"))
             return
-        self._send(Reply.of(354, 'Enter mail, end with "." on a line by itself'))
+        self._send(_GO_AHEAD)
         self._dataReader = DataReader(self.factory.maxMessageSize)
         self._mode = _Mode.DATA
         self._feedData(self._reader.takeBuffered())
@@ -540,8 +562,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         )
         message = self._receivedHeader(envelope) + reader.message
         self._resetTransaction()
-        self._wait()
-        d = defer.maybeDeferred(factory.delivery.deliver, envelope, message)
+        d = self._askBackEnd(factory.delivery.deliver, envelope, message)
         d.addCallbacks(self._delivered, self._deliveryFailed)
 
     def _receivedHeader(self, envelope: Envelope) -> bytes:
@@ -556,7 +577,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         protocol = "ESMTP" if self.esmtp else "SMTP"
         if self.esmtp:
             protocol += ("S" if envelope.tls else "") + ("A" if envelope.authenticatedAs else "")
-        date = format_datetime(datetime.fromtimestamp(envelope.receivedAt, UTC))
+        date = _receivedDate(int(envelope.receivedAt))
         recipient = ""
         if len(envelope.recipients) == 1:
             # Only for one recipient: others' addresses stay private
@@ -571,21 +592,27 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         return field.encode("utf-8")
 
     def _delivered(self, result: object) -> None:
-        self._send(_reply(250, "2.0.0", "Message accepted for delivery"))
+        self._send(_ACCEPTED)
         self._resume()
 
     def _deliveryFailed(self, failure: Failure) -> None:
         _log.failure("Delivery failed", failure)
-        self._send(_reply(451, "4.3.0", "local error in processing, try again later"))
+        self._send(_NOT_ACCEPTED)
         self._resume()
 
-    def _wait(self) -> None:
+    def _askBackEnd(self, call: Callable[..., object], *args: object) -> defer.Deferred[Any]:
         """
-        Stop handling input until a back end answers.  The idle timer stops
-        too: the silence is the server's, not the client's.
+        Call a back end (delivery, password check), and handle no more
+        input until it answers.  While it works the idle timer stops too:
+        the silence is the server's, not the client's.  (A back end that
+        answers at once, as L{NullDelivery} does, leaves the timer alone: it
+        is reset when the reply goes out.)
         """
         self._waiting = True
-        self.stopIdle()
+        d = defer.maybeDeferred(call, *args)
+        if not d.called:
+            self.stopIdle()
+        return d
 
     def _resume(self) -> None:
         self._waiting = False
@@ -601,13 +628,13 @@ class SMTPServerProtocol(GuardedStreamProtocol):
             self._error(_reply(501, "5.5.4", "RSET takes no argument"))
             return
         self._resetTransaction()
-        self._send(_reply(250, "2.0.0", "OK"))
+        self._send(_OK)
 
     def smtp_NOOP(self, argument: str) -> None:
         """
         NOOP (RFC 5321 section 4.1.1.9): its argument is ignored.
         """
-        self._send(_reply(250, "2.0.0", "OK"))
+        self._send(_OK)
 
     def smtp_VRFY(self, argument: str) -> None:
         """
@@ -616,9 +643,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         if not argument:
             self._error(_reply(501, "5.5.4", "VRFY needs an argument"))
             return
-        self._send(
-            _reply(252, "2.5.0", "cannot VRFY user, but will accept message and attempt delivery")
-        )
+        self._send(_CANNOT_VRFY)
 
     def smtp_EXPN(self, argument: str) -> None:
         """
@@ -641,7 +666,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         """
         QUIT (RFC 5321 section 4.1.1.10): 221, then close.
         """
-        self._send(_reply(221, "2.0.0", f"{self.factory.hostname} closing connection"))
+        self._send(self.factory.closingReply)
         self.closeConnection()
 
     def smtp_STARTTLS(self, argument: str) -> None:
@@ -739,8 +764,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         credentials = UsernamePassword(exchange.username, exchange.password)
         checker = self.factory.checker
         assert checker is not None
-        self._wait()
-        d = defer.maybeDeferred(checker.requestAvatarId, credentials)
+        d = self._askBackEnd(checker.requestAvatarId, credentials)
         d.addCallbacks(self._authenticated, self._authFailed)
 
     def _endAuth(self) -> None:
@@ -875,3 +899,18 @@ class SMTPFactory(ServerFactory[SMTPServerProtocol]):
         self.maxErrors = maxErrors
         self.clock = clock
         self.idleTimeout = idleTimeout
+
+    @cached_property
+    def greetingReply(self) -> Reply:
+        """
+        The 220 greeting (RFC 5321 section 4.3.1), the same for every
+        session.
+        """
+        return Reply.of(220, f"{self.hostname} ESMTP netref")
+
+    @cached_property
+    def closingReply(self) -> Reply:
+        """
+        The 221 reply to QUIT (RFC 5321 section 4.1.1.10).
+        """
+        return _reply(221, "2.0.0", f"{self.hostname} closing connection")

@@ -39,7 +39,7 @@ No sockets and no Twisted: L{netref.smtp.server} and the client feed these.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "MAX_COMMAND_LINE",
@@ -143,15 +143,23 @@ class Reply:
 
     code: int
     lines: tuple[str, ...]
+    _wire: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not 200 <= self.code <= 599:
-            raise ValueError(f"reply code out of range: {self.code}")
+        code = self.code
+        if not 200 <= code <= 599:
+            raise ValueError(f"reply code out of range: {code}")
         if not self.lines:
             object.__setattr__(self, "lines", ("",))
         for line in self.lines:
             if "\r" in line or "\n" in line:
                 raise ValueError("reply text must not contain CR or LF")
+        # A reply is immutable: its bytes (section 4.2: a hyphen after the
+        # code on every line but the last, a space on the last) are
+        # computed once, here.
+        *first, last = self.lines
+        text = "".join(f"{code}-{line}\r\n" for line in first) + f"{code} {last}\r\n"
+        object.__setattr__(self, "_wire", text.encode("utf-8"))
 
     @classmethod
     def of(cls, code: int, *lines: str, enhanced: str | None = None) -> Reply:
@@ -168,13 +176,12 @@ class Reply:
         The reply on the wire: C{"250-first\\r\\n250 last\\r\\n"} (section
         4.2: a hyphen after the code on every line but the last, a space on
         the last).
+
+        The bytes are computed when the reply is made: a server that keeps
+        its constant replies (the greeting, 354, 221, ...) as L{Reply}
+        values serializes them once, not once per session.
         """
-        out = []
-        last = len(self.lines) - 1
-        for index, line in enumerate(self.lines):
-            separator = " " if index == last else "-"
-            out.append(f"{self.code}{separator}{line}\r\n")
-        return "".join(out).encode("utf-8")
+        return self._wire
 
     @property
     def text(self) -> str:
@@ -315,6 +322,9 @@ class Command:
 
 _COMMAND = re.compile(r"([A-Za-z][A-Za-z0-9-]*)(?: (.*))?\Z", re.DOTALL)
 
+#: The control characters a command line must not hold (C0 but TAB, and DEL).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
 
 def parseCommand(line: bytes) -> Command:
     """
@@ -332,7 +342,7 @@ def parseCommand(line: bytes) -> Command:
         text = line.decode("ascii")
     except UnicodeDecodeError:
         raise SMTPProtocolError("command is not ASCII") from None
-    if any(ord(c) < 32 or ord(c) == 127 for c in text if c != "\t"):
+    if _CONTROL.search(text) is not None:
         raise SMTPProtocolError("control character in command")
     match = _COMMAND.match(text)
     if match is None:
@@ -407,6 +417,9 @@ def _pathEnd(text: str) -> int:
     The index of the C{">"} that closes the path at the start of C{text},
     skipping quoted strings (a quoted local part may contain C{">"}).
     """
+    if '"' not in text:
+        # Nothing quoted (the usual case): the first ">" closes the path.
+        return text.find(">")
     quoted = False
     escaped = False
     for index, char in enumerate(text):
@@ -693,8 +706,9 @@ class DataReader:
         """
         if not region:
             return
-        crlf = region.count(b"\r\n")
-        if region.count(b"\n") != crlf or region.count(b"\r") != crlf:
+        # With every CRLF taken out, any CR or LF left was a bare one.
+        withoutCRLF = region.replace(b"\r\n", b"")
+        if b"\r" in withoutCRLF or b"\n" in withoutCRLF:
             self._problem(DataProblem.BARE_LINE_ENDING)
         if len(region) > self._maxLine - 1:
             pieces = region.split(b"\n")
