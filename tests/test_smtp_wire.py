@@ -104,6 +104,8 @@ class ReplyTests(SynchronousTestCase):
         self.assertRaises(ValueError, Reply.of, 250, "a\r\n250 injected")
         self.assertRaises(ValueError, Reply.of, 250, "a\n250 injected")
         self.assertRaises(ValueError, Reply.of, 250, "ok", "bare\rCR")
+        self.assertRaises(ValueError, Reply.of, 250, "bare\nLF", "ok")
+        self.assertRaises(ValueError, Reply, 250, ("\r",))
 
     def test_valueSemantics(self) -> None:
         """
@@ -229,6 +231,18 @@ class ParseCommandTests(SynchronousTestCase):
         for code in [*range(0, 9), *range(10, 32), 127]:
             line = b"NOOP a" + bytes([code]) + b"b"
             self.assertRaises(SMTPProtocolError, parseCommand, line)
+
+    def test_errorMessages(self) -> None:
+        """
+        A control character is named as the fault wherever it is, even in
+        a line that is bad anyway; any other bad line is a syntax error.
+        """
+        for line in [b"NOOP a\x01b", b"NO\x7fOP", b"\x00", b" x\x1b"]:
+            error = self.assertRaises(SMTPProtocolError, parseCommand, line)
+            self.assertEqual(str(error), "control character in command")
+        for line in [b"", b"NOOP\tx", b"1NOOP", b" NOOP"]:
+            error = self.assertRaises(SMTPProtocolError, parseCommand, line)
+            self.assertEqual(str(error), "syntax error, command unrecognized")
 
     @given(st.binary(max_size=100))
     def test_onlyItsOwnError(self, line: bytes) -> None:
@@ -362,6 +376,31 @@ class CommandReaderTests(SynchronousTestCase):
         reader.feed(b"NOOP\rRSET\r\nQUIT\r\n")
         self.assertRaises(LineEndingError, reader.nextLine)
         self.assertEqual(reader.nextLine(), b"QUIT")
+
+    def test_bareLineEndingAlone(self) -> None:
+        """
+        A line of a bare LF alone, or of a CR before a bare LF, is refused;
+        a line of CRLF alone is an empty line.
+        """
+        reader = CommandReader()
+        reader.feed(b"\n\r\r\n\r\nQUIT\r\n")
+        self.assertRaises(LineEndingError, reader.nextLine)
+        self.assertRaises(LineEndingError, reader.nextLine)
+        self.assertEqual(reader.nextLine(), b"")
+        self.assertEqual(reader.nextLine(), b"QUIT")
+        self.assertEqual(reader.buffered, 0)
+
+    def test_feedAfterPartialLine(self) -> None:
+        """
+        Bytes fed while part of a line waits are added to it.
+        """
+        reader = CommandReader()
+        reader.feed(b"NOOP\r\nRS")
+        self.assertEqual(reader.nextLine(), b"NOOP")
+        reader.feed(b"ET\r")
+        self.assertIsNone(reader.nextLine())
+        reader.feed(b"\n")
+        self.assertEqual(reader.nextLine(), b"RSET")
 
     def test_tooLongSkipped(self) -> None:
         """

@@ -259,7 +259,20 @@ class SMTPServerProtocol(GuardedStreamProtocol):
     # Output -----------------------------------------------------------------------
 
     def _send(self, reply: Reply) -> None:
-        data = reply.serialize()
+        self._write(reply.serialize())
+
+    def _sendLine(self, code: int, text: str) -> None:
+        """
+        Send a one-line reply whose text is made for this command, such as
+        C{250 2.1.0 <a@crepes.fr>... Sender ok}: its bytes directly, without
+        making a L{Reply} used once.  (The text is made of the server's
+        name, checked by the greeting, and parts of a parsed command line,
+        which holds no CR or LF: L{parseCommand} refuses control
+        characters.)
+        """
+        self._write(f"{code} {text}\r\n".encode())
+
+    def _write(self, data: bytes) -> None:
         if self._transcript.enabled:
             for line in data.split(b"\r\n")[:-1]:
                 self._transcript.server(line)
@@ -391,7 +404,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         if extended:
             self._send(Reply(250, (first, *self._extensions())))
         else:
-            self._send(Reply(250, (first,)))
+            self._sendLine(250, first)
 
     def smtp_HELO(self, argument: str) -> None:
         """
@@ -457,7 +470,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
                 return
         self.mailFrom = sender
         self.bodyType = bodyType
-        self._send(_reply(250, "2.1.0", f"<{sender}>... Sender ok"))
+        self._sendLine(250, f"2.1.0 <{sender}>... Sender ok")
 
     def smtp_RCPT(self, argument: str) -> None:
         """
@@ -492,7 +505,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
             self._send(_reply(550, "5.7.1", f"<{address}>... relaying denied"))
             return
         self.recipients.append(address)
-        self._send(_reply(250, "2.1.5", f"<{address}>... Recipient ok"))
+        self._sendLine(250, f"2.1.5 <{address}>... Recipient ok")
 
     def smtp_DATA(self, argument: str) -> None:
         """

@@ -147,18 +147,25 @@ class Reply:
 
     def __post_init__(self) -> None:
         code = self.code
+        lines = self.lines
         if not 200 <= code <= 599:
             raise ValueError(f"reply code out of range: {code}")
-        if not self.lines:
-            object.__setattr__(self, "lines", ("",))
-        for line in self.lines:
-            if "\r" in line or "\n" in line:
-                raise ValueError("reply text must not contain CR or LF")
+        if not lines:
+            lines = ("",)
+            object.__setattr__(self, "lines", lines)
         # A reply is immutable: its bytes (section 4.2: a hyphen after the
         # code on every line but the last, a space on the last) are
-        # computed once, here.
-        *first, last = self.lines
-        text = "".join(f"{code}-{line}\r\n" for line in first) + f"{code} {last}\r\n"
+        # computed once, here.  Most replies have one line: it is
+        # formatted without the join.
+        if len(lines) == 1:
+            last = lines[0]
+            text = f"{code} {last}\r\n"
+        else:
+            *first, last = lines
+            text = "".join(f"{code}-{line}\r\n" for line in first) + f"{code} {last}\r\n"
+        # Each line brings exactly one CR and one LF, its own CRLF.
+        if text.count("\r") != len(lines) or text.count("\n") != len(lines):
+            raise ValueError("reply text must not contain CR or LF")
         object.__setattr__(self, "_wire", text.encode("utf-8"))
 
     @classmethod
@@ -168,8 +175,8 @@ class Reply:
         (RFC 2034 section 3: each line of a multi-line reply carries it).
         """
         if enhanced is not None:
-            lines = tuple(f"{enhanced} {line}" if line else enhanced for line in lines)
-        return cls(code, tuple(lines))
+            lines = tuple([f"{enhanced} {line}" if line else enhanced for line in lines])
+        return cls(code, lines)
 
     def serialize(self) -> bytes:
         """
@@ -320,7 +327,9 @@ class Command:
     argument: str
 
 
-_COMMAND = re.compile(r"([A-Za-z][A-Za-z0-9-]*)(?: (.*))?\Z", re.DOTALL)
+#: A verb, then a space and the argument, which holds no control character
+#: (C0 but TAB, and DEL).
+_COMMAND = re.compile(r"([A-Za-z][A-Za-z0-9-]*)(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?\Z")
 
 #: The control characters a command line must not hold (C0 but TAB, and DEL).
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -342,10 +351,11 @@ def parseCommand(line: bytes) -> Command:
         text = line.decode("ascii")
     except UnicodeDecodeError:
         raise SMTPProtocolError("command is not ASCII") from None
-    if _CONTROL.search(text) is not None:
-        raise SMTPProtocolError("control character in command")
     match = _COMMAND.match(text)
     if match is None:
+        # Say why: the control character first, as it is the worse fault.
+        if _CONTROL.search(text) is not None:
+            raise SMTPProtocolError("control character in command")
         raise SMTPProtocolError("syntax error, command unrecognized")
     return Command(match[1].upper(), (match[2] or "").rstrip(" "))
 
@@ -548,8 +558,13 @@ class CommandReader:
         """
         Add received bytes.
         """
-        self._compact()
-        self._buffer += data
+        if self._start == len(self._buffer):
+            # Every line so far has been taken (the usual case): no copy.
+            self._buffer = data
+            self._start = 0
+        else:
+            self._compact()
+            self._buffer += data
 
     def nextLine(self) -> bytes | None:
         """
@@ -562,7 +577,9 @@ class CommandReader:
             bare CR.  It has been consumed; reading may go on.
         """
         while True:
-            end = self._buffer.find(b"\n", self._start)
+            buffer = self._buffer
+            start = self._start
+            end = buffer.find(b"\n", start)
             if end < 0:
                 self._compact()
                 if len(self._buffer) >= self._maxLength and not self._discarding:
@@ -572,16 +589,16 @@ class CommandReader:
                 if self._discarding:
                     self._buffer = self._buffer[-1:]
                 return None
-            line = self._buffer[self._start : end + 1]
             self._start = end + 1
             if self._discarding:
                 self._discarding = False
                 continue
-            if len(line) > self._maxLength:
+            if end + 1 - start > self._maxLength:
                 raise LineTooLongError("line too long")
-            if not line.endswith(b"\r\n") or b"\r" in line[:-2]:
+            # The line must end with CRLF, and hold no other CR.
+            if end == start or buffer.find(b"\r", start, end) != end - 1:
                 raise LineEndingError("bare CR or LF in command")
-            return line[:-2]
+            return buffer[start : end - 1]
 
     @property
     def buffered(self) -> int:
@@ -706,14 +723,14 @@ class DataReader:
         """
         if not region:
             return
-        # With every CRLF taken out, any CR or LF left was a bare one.
-        withoutCRLF = region.replace(b"\r\n", b"")
-        if b"\r" in withoutCRLF or b"\n" in withoutCRLF:
+        # Without a bare CR or LF, there are as many CRLFs as CRs and as
+        # LFs, and the pieces between the CRLFs are the text lines.
+        lines = region.split(b"\r\n")
+        crlf = len(lines) - 1
+        if region.count(b"\n") != crlf or region.count(b"\r") != crlf:
             self._problem(DataProblem.BARE_LINE_ENDING)
-        if len(region) > self._maxLine - 1:
-            pieces = region.split(b"\n")
-            if max(map(len, pieces)) + 1 > self._maxLine:
-                self._problem(DataProblem.LINE_TOO_LONG)
+        elif len(region) >= self._maxLine and max(map(len, lines)) + 2 > self._maxLine:
+            self._problem(DataProblem.LINE_TOO_LONG)
         if region.startswith(b".") and not self._midLine and self._cleanStart:
             region = region[1:]
         region = region.replace(b"\r\n.", b"\r\n")
