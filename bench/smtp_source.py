@@ -229,9 +229,12 @@ def main() -> None:
     rates: dict[str, list[float]] = {}
     costs: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="netref-bench-smtp-") as workdir:
-        table = servers(workdir, python)
-        names = [n for n in table if not args.only or n in args.only]
+        names = [n for n in servers(workdir, python) if not args.only or n in args.only]
         for round in range(1, args.rounds + 1):
+            # Fresh ports every round, so that one round's connections cannot
+            # meet the next's (the rounds print how many connections are in
+            # TIME_WAIT: on this machine, almost none).
+            table = servers(workdir, python)
             for name in names:
                 command, port = table[name]
                 with running(command, port, workdir) as pid:
@@ -245,7 +248,8 @@ def main() -> None:
                 costs.setdefault(name, []).append(cost)
                 print(
                     f"round {round}  {name:15} {seconds:7.2f} s  {rate:8.0f} msg/s"
-                    f"  server CPU {cost:6.0f} us/msg  (load {_load()})",
+                    f"  server CPU {cost:6.0f} us/msg  (load {_load()},"
+                    f" {_timeWait()} in TIME_WAIT)",
                     flush=True,
                 )
         if "netref-maildir" in names:
@@ -264,6 +268,21 @@ def main() -> None:
             f"{name:15} median {median:8.0f} msg/s{ratio}"
             f"   server CPU {cost:6.0f} us/msg{costRatio}"
         )
+
+
+def _timeWait() -> int:
+    """
+    @return: how many TCP connections are in TIME_WAIT on this machine.
+    """
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                count += sum(1 for line in f if line.split()[3] == "06")
+        except OSError:
+            pass
+    return count
 
 
 def _load() -> str:
