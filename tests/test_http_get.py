@@ -49,6 +49,19 @@ class OptionsTests(SynchronousTestCase):
         self.assertFalse(o["location"])
         self.assertEqual(o["headers"], [])
 
+    def test_optionsAfterURLs(self) -> None:
+        """
+        Options may follow the URLs, as curl's do; C{--} still ends them.
+        """
+        o = options("http://h/a", "-o", "a.out", "--range", "0-9", "-I", "http://h/b", "--trace")
+        self.assertEqual(o["urls"], ["http://h/a", "http://h/b"])
+        self.assertEqual(o["outputs"], ["a.out"])
+        self.assertEqual(o["range"], "bytes=0-9")
+        self.assertTrue(o["head"])
+        self.assertTrue(o["trace"])
+        self.assertRaises(usage.UsageError, options, "http://h/", "--", "-o")
+        self.assertRaises(usage.UsageError, options, "http://h/", "--no-such-option")
+
     def test_headersRepeat(self) -> None:
         o = options("-H", "Accept-Language: fr", "--header", "X-A:1", "http://h/")
         self.assertEqual(o["headers"], [("Accept-Language", "fr"), ("X-A", "1")])

@@ -15,6 +15,7 @@ error on failure, so scripts can drive it.
 
 from __future__ import annotations
 
+import getopt
 import importlib
 import sys
 from collections.abc import Sequence
@@ -65,6 +66,33 @@ class ToolError(Exception):
     A client tool failed for a reason worth one line to the user (connection
     refused, no answer, bad reply); C{netref} prints it and exits 1.
     """
+
+
+class InterspersedOptions(usage.Options):
+    """
+    Options that may come after the arguments as well as before them, as
+    curl's do (C{netref get URL -o FILE}).  Twisted's parser stops at the
+    first argument, as POSIX C{getopt} does; this one reads the command
+    line in GNU order, options first, then hands it on.
+    """
+
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:
+        if options is None:
+            options = sys.argv[1:]
+        try:
+            found, arguments = getopt.gnu_getopt(list(options), self.shortOpt, self.longOpt)
+        except getopt.error as e:
+            raise usage.UsageError(str(e)) from None
+        ordered: list[str] = []
+        for option, value in found:
+            if option.startswith("--"):
+                takesValue = option[2:] + "=" in self.longOpt
+                ordered.append(f"{option}={value}" if takesValue else option)
+            else:
+                letter = self.shortOpt.find(option[1])
+                takesValue = self.shortOpt[letter + 1 : letter + 2] == ":"
+                ordered += [option, value] if takesValue else [option]
+        super().parseOptions([*ordered, "--", *arguments])
 
 
 def _toolModule(name: str) -> ModuleType:

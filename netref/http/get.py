@@ -37,7 +37,7 @@ from twisted.internet import error
 from twisted.internet.defer import Deferred, FirstError, gatherResults
 from twisted.python import usage
 
-from netref.core.cli import ToolError
+from netref.core.cli import InterspersedOptions, ToolError
 from netref.core.trace import startPrintingTranscripts, stopPrintingTranscripts
 from netref.http.client import (
     DEFAULT_TIMEOUT,
@@ -63,7 +63,7 @@ PHASE_NAMES = {
 }
 
 
-class Options(usage.Options):
+class Options(InterspersedOptions):
     """
     Options of C{netref get}, named after curl's where curl has one.
     """
