@@ -26,9 +26,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from common import freePort, pinnedServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZONE = os.path.join(ROOT, "tests", "dns_server_data", "example.com.zone")
@@ -42,12 +43,6 @@ QUERIES = [
     "example.com SOA",
     "text.example.com TXT",
 ]
-
-
-def freePort() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(port: int) -> bool:
@@ -69,25 +64,9 @@ def answers(port: int) -> bool:
 
 @contextmanager
 def running(command: list[str], port: int, workdir: str) -> Iterator[None]:
-    log = open(os.path.join(workdir, f"server-{port}.log"), "w")
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", *command], stdout=log, stderr=log, cwd=workdir
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not answers(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {' '.join(command)} (see {log.name})")
-            time.sleep(0.1)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with open(os.path.join(workdir, f"server-{port}.log"), "w") as log:
+        with pinnedServer(command, lambda: answers(port), log=log, cwd=workdir):
+            yield
 
 
 def dnsperf(port: int, queryFile: str, seconds: int) -> tuple[float, int, int]:

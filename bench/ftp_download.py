@@ -28,9 +28,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from common import freePort, pinnedServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
@@ -38,22 +39,15 @@ TWISTD = os.path.join(os.path.dirname(PYTHON), "twistd")
 SIZE = 1 << 30
 
 
-def freePort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def waitForGreeting(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                if s.recv(100).startswith(b"220"):
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"no FTP server answered on port {port}")
+def greets(port: int) -> bool:
+    """
+    Whether an FTP server greets on 127.0.0.1:port.
+    """
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            return s.recv(100).startswith(b"220")
+    except OSError:
+        return False
 
 
 def makeFile(directory: str) -> str:
@@ -70,22 +64,8 @@ def makeFile(directory: str) -> str:
 
 @contextmanager
 def server(command: list[str], port: int, cwd: str | None = None) -> Iterator[int]:
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", *command],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=cwd,
-    )
-    try:
-        waitForGreeting(port)
-        yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with pinnedServer(command, lambda: greets(port), cwd=cwd, timeout=20) as pid:
+        yield pid
 
 
 def vsftpdConfig(directory: str, port: int) -> str:

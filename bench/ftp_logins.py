@@ -34,14 +34,10 @@ import sys
 import tempfile
 import time
 
+from common import freePort
+
 PYTHON = sys.executable
 TWISTD = os.path.join(os.path.dirname(PYTHON), "twistd")
-
-
-def freePort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def oneClient(port: int, user: str, password: str) -> None:

@@ -27,14 +27,10 @@ import sys
 import tempfile
 import time
 
+from common import freePort
+
 FILE_NAME = "file.bin"
 REQUEST = f"GET /{FILE_NAME} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
-
-
-def freePort() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rssKiB(pid: int) -> int:

@@ -38,18 +38,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from common import cpuSeconds, freePort, pinnedServer
+
 FILE_NAME = "file.bin"
 FILE_SIZE = 9 * 1024
-
-
-def freePort() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def answers(port: int) -> bool:
@@ -68,34 +63,9 @@ def answers(port: int) -> bool:
 
 @contextmanager
 def running(command: list[str], port: int, workdir: str) -> Iterator[int]:
-    log = open(os.path.join(workdir, f"server-{port}.log"), "w")
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", *command], stdout=log, stderr=log, cwd=workdir
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not answers(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {' '.join(command)} (see {log.name})")
-            time.sleep(0.1)
-        yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def cpuSeconds(pid: int) -> float:
-    """
-    @return: the CPU time (user and system) process C{pid} has used.
-    """
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with open(os.path.join(workdir, f"server-{port}.log"), "w") as log:
+        with pinnedServer(command, lambda: answers(port), log=log, cwd=workdir) as pid:
+            yield pid
 
 
 def wrk(port: int, seconds: int, close: bool) -> tuple[float, int, str]:

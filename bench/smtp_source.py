@@ -49,15 +49,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from common import cpuSeconds, freePort, pinnedServer
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENDER = "a@crepes.fr"
 RECIPIENT = "b@hamburger.edu"
-
-
-def freePort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serveNetref(port: int, state: str | None) -> None:
@@ -96,40 +92,11 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def cpuSeconds(pid: int) -> float:
-    """
-    @return: the user plus system CPU time of process C{pid} so far
-        (proc(5): fields 14 and 15 of /proc/PID/stat, in clock ticks).
-    """
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @contextmanager
 def running(command: list[str], port: int, workdir: str) -> Iterator[int]:
     with open(os.path.join(workdir, "server.log"), "ab") as log:
-        process = subprocess.Popen(
-            ["taskset", "-c", "0", *command], stdout=log, stderr=log, cwd=workdir
-        )
-    try:
-        for _ in range(500):
-            if listening(port):
-                break
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited; see {workdir}/server.log")
-            time.sleep(0.02)
-        else:
-            raise RuntimeError(f"{command} did not listen on {port}")
-        # taskset executes the server in its own process: this is its pid.
-        yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with pinnedServer(command, lambda: listening(port), log=log, cwd=workdir) as pid:
+            yield pid
 
 
 def servers(workdir: str, python: str) -> dict[str, tuple[list[str], int]]:
