@@ -102,21 +102,13 @@ def describeAddress(address: object) -> str:
     return f"{host}:{port}"
 
 
-class _Switch:
-    """
-    The process-wide on/off state of tracing, shared by every L{Transcript}.
-    """
-
-    enabled = False
-
-
 def setTracing(enabled: bool) -> None:
     """
     Turn the emission of transcript events on or off for the whole process.
 
     @param enabled: whether L{Transcript} methods emit events.
     """
-    _Switch.enabled = enabled
+    Transcript.enabled = enabled
 
 
 class Transcript:
@@ -124,7 +116,12 @@ class Transcript:
     The transcript of one connection (or one datagram endpoint).
 
     @ivar connectionId: the short id printed before each line.
+    @cvar enabled: whether lines given to any transcript are emitted: the
+        process-wide switch that L{setTracing} sets, a plain class
+        attribute so that testing it costs one attribute lookup.
     """
+
+    enabled = False
 
     def __init__(self, connectionId: str | None = None) -> None:
         """
@@ -133,13 +130,6 @@ class Transcript:
         """
         self.connectionId = connectionId if connectionId is not None else newConnectionId()
 
-    @property
-    def enabled(self) -> bool:
-        """
-        Whether lines given to this transcript are emitted.
-        """
-        return _Switch.enabled
-
     def line(self, side: str, line: bytes | str) -> None:
         """
         Record one line sent by C{side}.
@@ -147,7 +137,7 @@ class Transcript:
         @param side: L{CLIENT}, L{SERVER} or L{NOTE}.
         @param line: the line, as on the wire.
         """
-        if _Switch.enabled:
+        if Transcript.enabled:
             _log.emit(
                 LogLevel.info,
                 "{netref_connection} {netref_side}: {netref_line}",
