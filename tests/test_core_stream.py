@@ -6,6 +6,9 @@ of L{GuardedStreamProtocol}, over a L{StringTransport} and a L{Clock}.
 from __future__ import annotations
 
 import socket
+import struct
+import sys
+from unittest import SkipTest
 
 from twisted.internet import tcp
 from twisted.internet.defer import Deferred
@@ -97,6 +100,21 @@ class GuardedStreamProtocolTests(SynchronousTestCase):
         self.clock.advance(TIMEOUT - 1)
         self.assertEqual(self.protocol.timeouts, 0)
         self.clock.advance(1)
+        self.assertEqual(self.protocol.timeouts, 1)
+
+    def test_resetIdleKeepsOneTimer(self) -> None:
+        """
+        Progress moves no timer: the one timer, when it fires early, waits
+        on for the rest of the timeout after the last progress.
+        """
+        for _ in range(5):
+            self.clock.advance(1)
+            self.protocol.resetIdle()
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(TIMEOUT - 0.5)
+        self.assertEqual(self.protocol.timeouts, 0)
+        self.assertEqual(self.clock.getDelayedCalls()[0].getTime(), 5 + TIMEOUT)
+        self.clock.advance(0.5)
         self.assertEqual(self.protocol.timeouts, 1)
 
     def test_resetIdleReadsTimeout(self) -> None:
@@ -339,3 +357,127 @@ class WriteNowTests(SynchronousTestCase):
         writeNow(connection, b"220 hi\r\n")
         self.assertEqual(written, [b"220 hi\r\n"])
         self.assertEqual(self.receive(peer), b"")
+
+
+def _segmentsReceived(peer: socket.socket) -> int:
+    """
+    How many TCP segments C{peer} has received (Linux's C{tcpi_segs_in},
+    at offset 140 of C{struct tcp_info}).
+    """
+    info = peer.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return int(struct.unpack_from("I", info, 140)[0])
+
+
+class _Lost(Recording):
+    """
+    Records when its connection is lost.
+    """
+
+    lost = False
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        super().connectionLost(reason)
+        self.lost = True
+
+
+class LastWordsTests(SynchronousTestCase):
+    """
+    C{closeConnection(lastWords)} sends the last words and closes; over
+    plain TCP with nothing queued, the words and the FIN leave in one
+    segment and the connection is closed before the call returns.
+    """
+
+    def connection(self) -> tuple[tcp.Connection, _Lost, socket.socket, MemoryReactor]:
+        """
+        A real TCP connection on 127.0.0.1: ours under a L{tcp.Connection}
+        with a L{_Lost} protocol, and the peer's plain socket.
+        """
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        peer = socket.socket()
+        self.addCleanup(peer.close)
+        # Small buffers, so that a few MiB cannot all be sent at once.
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)
+        peer.connect(listener.getsockname())
+        ours, _ = listener.accept()
+        self.addCleanup(ours.close)
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 16)
+        reactor = MemoryReactor()
+        protocol = _Lost()
+        protocol.factory = Factory(Clock())
+        connection = tcp.Connection(ours, protocol, reactor=reactor)
+        connection.connected = True
+        protocol.makeConnection(connection)
+        connection.startReading()
+        return connection, protocol, peer, reactor
+
+    def receiveAll(self, peer: socket.socket) -> bytes:
+        peer.settimeout(5)
+        chunks = []
+        while chunk := peer.recv(1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def test_closedAtOnce(self) -> None:
+        """
+        The connection is closed, and the protocol told, before the call
+        returns; the peer reads the words, then the end of the stream.
+        """
+        connection, protocol, peer, reactor = self.connection()
+        protocol.closeConnection(b"221 bye\r\n")
+        self.assertTrue(protocol.lost)
+        self.assertTrue(connection.disconnected)
+        self.assertEqual(reactor.getReaders(), [])
+        self.assertEqual(reactor.getWriters(), [])
+        self.assertEqual(self.receiveAll(peer), b"221 bye\r\n")
+
+    def test_oneSegment(self) -> None:
+        """
+        The words and the FIN arrive in a single TCP segment.
+        """
+        if not sys.platform.startswith("linux"):
+            raise SkipTest("MSG_MORE and TCP_INFO's segment counts are Linux's")
+        connection, protocol, peer, reactor = self.connection()
+        before = _segmentsReceived(peer)
+        protocol.closeConnection(b"221 bye\r\n")
+        self.assertEqual(self.receiveAll(peer), b"221 bye\r\n")
+        self.assertEqual(_segmentsReceived(peer) - before, 1)
+
+    def test_behindQueued(self) -> None:
+        """
+        With data still queued, the words go behind it and the connection
+        closes the usual way, once all is sent.
+        """
+        connection, protocol, peer, reactor = self.connection()
+        big = bytes(range(256)) * 8192  # 2 MiB: more than a socket buffer
+        writeNow(connection, big)
+        protocol.closeConnection(b"221 bye\r\n")
+        self.assertFalse(protocol.lost)
+        self.assertTrue(connection.disconnecting)
+        peer.setblocking(False)
+        received = b""
+        while not protocol.lost:
+            try:
+                received += peer.recv(1 << 20)
+            except BlockingIOError:
+                pass
+            why = connection.doWrite()
+            if why:
+                connection.connectionLost(Failure(why))
+        self.assertEqual(received + self.receiveAll(peer), big + b"221 bye\r\n")
+
+    def test_otherTransports(self) -> None:
+        """
+        On a transport that is not plain TCP, the words are written and the
+        connection is closed gracefully.
+        """
+        protocol = _Lost()
+        protocol.factory = Factory(Clock())
+        transport = StringTransport()
+        protocol.makeConnection(transport)
+        protocol.closeConnection(b"221 bye\r\n")
+        self.assertEqual(transport.value(), b"221 bye\r\n")
+        self.assertTrue(transport.disconnecting)
+        self.assertIsNone(transport.producer)

@@ -25,6 +25,7 @@ fires is aborted, as a graceful close would wait for it for ever.
 
 from __future__ import annotations
 
+import socket
 from typing import Protocol as TypingProtocol
 
 from twisted.internet.interfaces import (
@@ -42,6 +43,10 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 __all__ = ["GuardedFactory", "GuardedStreamProtocol", "writeNow"]
+
+#: Linux's flag for "more data follows": the kernel holds a short segment
+#: back (0 where the platform has no such flag).
+_MSG_MORE = getattr(socket, "MSG_MORE", 0)
 
 
 class GuardedFactory(TypingProtocol):
@@ -76,6 +81,7 @@ class GuardedStreamProtocol(Protocol):
     transport: ITCPTransport
 
     _idleCall: IDelayedCall | None = None
+    _lastProgress = 0.0
     _closing = False
     _paused = False
     _consumer: IConsumer | None = None
@@ -110,10 +116,15 @@ class GuardedStreamProtocol(Protocol):
         connection that turns to TLS later, with STARTTLS, keeps the
         producer it registered before.)
         """
-        self._consumer = IConsumer(self.transport, None)
-        self._reading = IPushProducer(self.transport, None)
-        if ISSLTransport.providedBy(self.transport):
-            self._reading = None
+        transport = self.transport
+        if isinstance(transport, Connection) and not transport.TLS:
+            # Plain TCP, the usual case: both, without asking zope.
+            self._consumer = self._reading = transport
+        else:
+            self._consumer = IConsumer(transport, None)
+            self._reading = IPushProducer(transport, None)
+            if ISSLTransport.providedBy(transport):
+                self._reading = None
         if self._consumer is not None and self._reading is not None:
             self._consumer.registerProducer(self, True)
         self.resetIdle()
@@ -121,12 +132,21 @@ class GuardedStreamProtocol(Protocol):
     def resetIdle(self) -> None:
         """
         The peer made progress: start the idle timer again.
+
+        Called on every read, so it only notes the time; the timer, once
+        started, is left where it is, and when it fires it looks at the
+        time of the last progress and waits on for the rest of the timeout
+        if there was any (rather than moving the timer at every read).
         """
+        clock = self.factory.clock
+        timeout = self.factory.idleTimeout
+        now = self._lastProgress = clock.seconds()
         call = self._idleCall
-        if call is not None and call.active():
-            call.reset(self.factory.idleTimeout)
-        else:
-            self._idleCall = self.factory.clock.callLater(self.factory.idleTimeout, self._idle)
+        if call is None:
+            self._idleCall = clock.callLater(timeout, self._idle)
+        elif call.getTime() > now + timeout:
+            # The factory's timeout was shortened since the timer started.
+            call.reset(timeout)
 
     def stopIdle(self) -> None:
         """
@@ -137,6 +157,11 @@ class GuardedStreamProtocol(Protocol):
         self._idleCall = None
 
     def _idle(self) -> None:
+        clock = self.factory.clock
+        remaining = self._lastProgress + self.factory.idleTimeout - clock.seconds()
+        if remaining > 0:
+            self._idleCall = clock.callLater(remaining, self._idle)
+            return
         self._idleCall = None
         self.idleTimedOut()
 
@@ -154,9 +179,18 @@ class GuardedStreamProtocol(Protocol):
         else:
             self.closeConnection()
 
-    def closeConnection(self) -> None:
+    def closeConnection(self, lastWords: bytes = b"") -> None:
         """
         Close gracefully: what is written is sent first.
+
+        @param lastWords: the last bytes the connection carries, such as
+            SMTP's C{221} or FTP's C{221} (the server closes after them:
+            RFC 5321 section 4.1.1.10, RFC 959 section 4.1.1).  Given here
+            rather than written first, they can leave in the same TCP
+            segment as the FIN (L{_sendWithFIN}), one segment less per
+            connection, and on plain TCP with nothing still queued the
+            connection is closed before this returns (C{connectionLost} has
+            been called), not at the reactor's next turn.
         """
         self._closing = True
         self.stopIdle()
@@ -170,6 +204,10 @@ class GuardedStreamProtocol(Protocol):
             if self._paused:
                 self._reading.resumeProducing()
             self._reading = None
+        if _sendWithFIN(self.transport, lastWords):
+            return
+        if lastWords:
+            self.transport.write(lastWords)
         self.transport.loseConnection()
 
     def abortConnection(self) -> None:
@@ -209,6 +247,62 @@ class GuardedStreamProtocol(Protocol):
         self._closing = True
 
 
+def _sendsNow(transport: ITransport) -> bool:
+    """
+    Whether C{transport} is plain TCP, connected, with nothing queued: what
+    is written now can go straight to its socket without passing anything
+    written before.
+    """
+    return bool(
+        isinstance(transport, Connection)
+        and not transport.TLS
+        and transport.connected
+        and not transport.disconnecting
+        and not transport._tempDataLen
+        and transport.offset == len(transport.dataBuffer)
+    )
+
+
+def _sendWithFIN(transport: ITransport, data: bytes) -> bool:
+    """
+    Send C{data} and the FIN that ends our side of the connection in one
+    TCP segment, and close the connection at once, if C{transport} allows.
+
+    The data goes to the kernel with C{MSG_MORE} ("more follows": it waits
+    in the socket instead of leaving in a segment of its own), and the
+    C{shutdown} that Twisted's close makes next puts the FIN on that waiting
+    segment: the FIN may travel with the last data (RFC 9293 section 3.6,
+    closing a connection), and the peer reads the last words and the end of
+    the stream at once.  The close is Twisted's own, C{connectionLost} with
+    C{connectionDone}, called now instead of at the reactor's next turn, as
+    Twisted itself does when a connection's writing side is already shut.
+
+    @return: whether it took care of the close.  If not (TLS, something
+        still queued, a registered producer, a socket error), nothing was
+        sent, and the caller writes the data and closes the usual way.
+    """
+    if not _sendsNow(transport):
+        return False
+    assert isinstance(transport, Connection)
+    if transport.producer is not None:
+        return False
+    if data:
+        try:
+            sent = transport.socket.send(data, _MSG_MORE)
+        except OSError:
+            return False
+        if sent != len(data):
+            # Rare (a full socket buffer): queue the rest, close the usual
+            # way; the rest, sent without MSG_MORE, pushes it all out.
+            transport.write(data[sent:])
+            transport.loseConnection()
+            return True
+    transport.stopReading()
+    transport.stopWriting()
+    transport.connectionLost(connectionDone)
+    return True
+
+
 def writeNow(transport: ITransport, data: bytes) -> None:
     """
     Write C{data}, handing it to the kernel at once when nothing written
@@ -225,19 +319,16 @@ def writeNow(transport: ITransport, data: bytes) -> None:
     any other transport (L{StringTransport} in tests), it is a plain
     C{write}.
     """
-    if (
-        isinstance(transport, Connection)
-        and not transport.TLS
-        and transport.connected
-        and not transport.disconnecting
-        and not transport._tempDataLen
-        and transport.offset == len(transport.dataBuffer)
-    ):
-        sent = transport.writeSomeData(data)
-        if isinstance(sent, int):
+    if _sendsNow(transport):
+        assert isinstance(transport, Connection)
+        try:
+            sent = transport.socket.send(data)
+        except OSError:
+            # Full (EAGAIN), or failed: then the queued write below meets
+            # the same error at the reactor's next turn, which closes the
+            # connection the usual way.
+            sent = 0
+        if sent:
             data = data[sent:]
-        # Otherwise the socket failed: the queued write below meets the same
-        # error at the reactor's next turn, which then closes the connection
-        # the usual way.
     if data:
         transport.write(data)

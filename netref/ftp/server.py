@@ -625,10 +625,13 @@ class FTPControlProtocol(GuardedStreamProtocol):
         """
         if self.closing:
             return
+        self._traceReply(reply)
+        self.transport.write(reply.encode())
+
+    def _traceReply(self, reply: Reply) -> None:
         if self._transcript.enabled:
             for line in reply.encode().split(b"\r\n")[:-1]:
                 self._transcript.server(line)
-        self.transport.write(reply.encode())
 
     def idleTimedOut(self) -> None:
         if not self.paused:
@@ -641,8 +644,13 @@ class FTPControlProtocol(GuardedStreamProtocol):
         super().idleTimedOut()
 
     def _closeWith(self, reply: Reply) -> None:
-        self.reply(reply)
-        self.closeConnection()
+        """
+        Send the last reply (221 to QUIT, or a 421) and close.
+        """
+        if self.closing:
+            return
+        self._traceReply(reply)
+        self.closeConnection(reply.encode())
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)

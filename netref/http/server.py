@@ -660,7 +660,7 @@ class HTTPServerProtocol(GuardedStreamProtocol):
         """
         writeNow(self.transport, data)
 
-    def closeConnection(self) -> None:
+    def closeConnection(self, lastWords: bytes = b"") -> None:
         """
         Close gracefully, reading again first if reading was paused.
 
@@ -672,7 +672,7 @@ class HTTPServerProtocol(GuardedStreamProtocol):
         if (self.paused or self._holdingReads) and not self.closing:
             self._holdingReads = False
             cast(Any, self.transport).resumeProducing()
-        super().closeConnection()
+        super().closeConnection(lastWords)
 
     def _mayCloseNow(self) -> bool:
         """

@@ -273,10 +273,22 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         self._write(f"{code} {text}\r\n".encode())
 
     def _write(self, data: bytes) -> None:
+        self._traceServer(data)
+        writeNow(self.transport, data)
+
+    def _traceServer(self, data: bytes) -> None:
         if self._transcript.enabled:
             for line in data.split(b"\r\n")[:-1]:
                 self._transcript.server(line)
-        writeNow(self.transport, data)
+
+    def _sendAndClose(self, reply: Reply) -> None:
+        """
+        Send the last reply of the session, and close (RFC 5321 section
+        3.8: 221 or 421, then the server closes).
+        """
+        data = reply.serialize()
+        self._traceServer(data)
+        self.closeConnection(data)
 
     def _error(self, reply: Reply) -> None:
         """
@@ -286,8 +298,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         self._send(reply)
         self._errors += 1
         if self._errors >= self.factory.maxErrors:
-            self._send(_reply(421, "4.7.0", f"{self.factory.hostname} too many errors"))
-            self.closeConnection()
+            self._sendAndClose(_reply(421, "4.7.0", f"{self.factory.hostname} too many errors"))
 
     # Input ------------------------------------------------------------------------
 
@@ -304,8 +315,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         else:
             self._reader.feed(data)
             if self._waiting and self._reader.buffered > MAX_PENDING:
-                self._send(_reply(421, "4.7.0", "too much pipelined input"))
-                self.closeConnection()
+                self._sendAndClose(_reply(421, "4.7.0", "too much pipelined input"))
                 return
         self._process()
 
@@ -319,7 +329,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
             return
         self._processing = True
         try:
-            while not (self._waiting or self.closing or self._mode == _Mode.DATA):
+            while not (self._waiting or self._closing or self._mode == _Mode.DATA):
                 try:
                     line = self._reader.nextLine()
                 except (LineTooLongError, LineEndingError) as e:
@@ -679,8 +689,7 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         """
         QUIT (RFC 5321 section 4.1.1.10): 221, then close.
         """
-        self._send(self.factory.closingReply)
-        self.closeConnection()
+        self._sendAndClose(self.factory.closingReply)
 
     def smtp_STARTTLS(self, argument: str) -> None:
         """

@@ -1,0 +1,1 @@
+``GuardedStreamProtocol.closeConnection(lastWords)`` sends a server's last reply (SMTP's and FTP's 221, a 421) and its FIN in one TCP segment, and over plain TCP with nothing queued closes the connection at once instead of at the reactor's next turn.
