@@ -506,6 +506,22 @@ class DataReaderTests(SynchronousTestCase):
         reader, _ = readData([b"x" + ok + b".\r\n"])
         self.assertEqual(reader.problem, DataProblem.LINE_TOO_LONG)
 
+    @given(
+        st.lists(st.integers(0, 2 * MAX_TEXT_LINE), min_size=1, max_size=8),
+        st.lists(st.integers(0, 10_000), max_size=4),
+    )
+    def test_lineLimitAnyLengths(self, lengths: list[int], cuts: list[int]) -> None:
+        """
+        Lines of any lengths, however cut: the message is refused exactly
+        when one of them, with its CRLF, is longer than L{MAX_TEXT_LINE}.
+        """
+        lines = [b"x" * n + b"\r\n" for n in lengths]
+        reader, _ = readData(splitAt(b"".join(lines) + b".\r\n", cuts))
+        tooLong = max(map(len, lines)) > MAX_TEXT_LINE
+        self.assertEqual(reader.problem == DataProblem.LINE_TOO_LONG, tooLong)
+        if not tooLong:
+            self.assertEqual(reader.message, b"".join(lines))
+
     def test_lineLimitStreamed(self) -> None:
         """
         A long line arriving in small reads is caught without keeping it,

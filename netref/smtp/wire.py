@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
     "MAX_COMMAND_LINE",
@@ -312,8 +313,7 @@ class ReplyParser:
 # Commands ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """
     A command line (RFC 5321 section 4.1.1): a verb and its argument.
 
@@ -581,6 +581,9 @@ class CommandReader:
             start = self._start
             end = buffer.find(b"\n", start)
             if end < 0:
+                if start == len(buffer):
+                    # Every line taken, nothing left over: the usual case.
+                    return None
                 self._compact()
                 if len(self._buffer) >= self._maxLength and not self._discarding:
                     self._discarding = True
@@ -724,12 +727,11 @@ class DataReader:
         if not region:
             return
         # Without a bare CR or LF, there are as many CRLFs as CRs and as
-        # LFs, and the pieces between the CRLFs are the text lines.
-        lines = region.split(b"\r\n")
-        crlf = len(lines) - 1
+        # LFs.
+        crlf = region.count(b"\r\n")
         if region.count(b"\n") != crlf or region.count(b"\r") != crlf:
             self._problem(DataProblem.BARE_LINE_ENDING)
-        elif len(region) >= self._maxLine and max(map(len, lines)) + 2 > self._maxLine:
+        elif len(region) >= self._maxLine and _longestLineExceeds(region, self._maxLine):
             self._problem(DataProblem.LINE_TOO_LONG)
         if region.startswith(b".") and not self._midLine and self._cleanStart:
             region = region[1:]
@@ -748,6 +750,25 @@ class DataReader:
         meaningful when L{finished} and L{problem} is L{None}.
         """
         return b"".join(self._parts)
+
+
+def _longestLineExceeds(region: bytes, limit: int) -> bool:
+    """
+    Whether a run of complete lines (ending with LF) holds a line longer
+    than C{limit} octets, its CRLF included.
+
+    It leaps from line end to line end, each time to the last LF within
+    C{limit} octets: a few searches for a region of short lines, instead of
+    one per line.
+    """
+    start = 0
+    end = len(region)
+    while end - start > limit:
+        newline = region.rfind(b"\n", start, start + limit)
+        if newline < 0:
+            return True
+        start = newline + 1
+    return False
 
 
 # The sender's side ----------------------------------------------------------
