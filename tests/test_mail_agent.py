@@ -53,6 +53,34 @@ class OptionsTests(SynchronousTestCase):
         self.assertRaises(usage.UsageError, agent.Options().parseOptions, [])
 
 
+class UsageLineTests(SynchronousTestCase):
+    """
+    The usage line printed for a bad command names the commands as typed,
+    once each.
+    """
+
+    def usage(self, *argv: str) -> str:
+        from netref.core import cli
+
+        err = io.StringIO()
+        self.patch(sys, "stderr", err)
+        with self.assertRaises(SystemExit):
+            cli.main(list(argv))
+        return err.getvalue().splitlines()[0]
+
+    def test_send(self) -> None:
+        self.assertEqual(
+            self.usage("mail", "send", "--frm", "x"),
+            "netref mail send " + agent.SendOptions.synopsis,
+        )
+
+    def test_mail(self) -> None:
+        self.assertEqual(self.usage("mail"), "netref mail COMMAND [options]")
+
+    def test_netref(self) -> None:
+        self.assertEqual(self.usage("--bogus"), "netref TOOL [options]")
+
+
 class SendTests(TestCase):
     """
     Alice's agent submits to her server, mail.crepes.fr.

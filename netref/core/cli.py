@@ -102,7 +102,25 @@ def _toolModule(name: str) -> ModuleType:
     raise KeyError(name)
 
 
-class Options(usage.Options):
+class CommandOptions(usage.Options):
+    """
+    Options of a command made of subcommands (C{netref}, C{netref mail}).
+
+    A subcommand's usage line starts with the names of the commands above
+    it, as typed (C{netref mail send ...}), not with their own synopses, which
+    Twisted would repeat (C{netref TOOL [options] mail send [options] send
+    ...}).
+    """
+
+    def getSynopsis(self) -> str:
+        if self.subCommand is None:
+            return super().getSynopsis()
+        if self.parent is None:
+            return "netref"
+        return f"{self.parent.getSynopsis()} {self.parent.subCommand}"
+
+
+class Options(CommandOptions):
     """
     The top-level options of C{netref}.
     """
@@ -138,7 +156,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         options.parseOptions(list(sys.argv[1:] if argv is None else argv))
     except usage.UsageError as e:
-        print(f"{options}\nnetref: {e}", file=sys.stderr)
+        # The usage of the (sub)command that was being parsed.
+        innermost: usage.Options = options
+        while getattr(innermost, "subOptions", None) is not None:
+            innermost = innermost.subOptions
+        print(f"{innermost}\nnetref: {e}", file=sys.stderr)
         sys.exit(2)
     name = options.subCommand
     assert name is not None

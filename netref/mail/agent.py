@@ -43,7 +43,7 @@ from twisted.protocols.basic import LineOnlyReceiver
 from twisted.python import usage
 from twisted.python.failure import Failure
 
-from netref.core.cli import ToolError
+from netref.core.cli import CommandOptions, ToolError
 from netref.core.tls import clientOptions, trustRootFromPEM
 from netref.core.trace import Transcript, startPrintingTranscripts, stopPrintingTranscripts
 from netref.dns.client import parseServer
@@ -143,12 +143,12 @@ class SendOptions(usage.Options):
         return TLS_REQUIRED if self["starttls"] else TLS_NEVER
 
 
-class Options(usage.Options):
+class Options(CommandOptions):
     """
     Options of C{netref mail}.
     """
 
-    synopsis = "send [options]"
+    synopsis = "COMMAND [options]"
     subCommands = [
         ["send", None, SendOptions, "Compose and send a message, or speak SMTP by hand (--raw)."]
     ]
