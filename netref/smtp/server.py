@@ -273,7 +273,8 @@ class SMTPServerProtocol(GuardedStreamProtocol):
         self._write(f"{code} {text}\r\n".encode())
 
     def _write(self, data: bytes) -> None:
-        self._traceServer(data)
+        if self._transcript.enabled:
+            self._traceServer(data)
         writeNow(self.transport, data)
 
     def _traceServer(self, data: bytes) -> None:
@@ -363,12 +364,13 @@ class SMTPServerProtocol(GuardedStreamProtocol):
             self._traceClient(line)
             self._error(_reply(500, "5.5.2", f"syntax error: {e}"))
             return
-        if command.verb == "AUTH":
-            mechanism = command.argument.split(" ", 1)[0]
-            hidden = " <credentials>" if " " in command.argument else ""
-            self._traceClient(f"AUTH {mechanism}{hidden}")
-        else:
-            self._traceClient(line)
+        if self._transcript.enabled:
+            if command.verb == "AUTH":
+                mechanism = command.argument.split(" ", 1)[0]
+                hidden = " <credentials>" if " " in command.argument else ""
+                self._traceClient(f"AUTH {mechanism}{hidden}")
+            else:
+                self._traceClient(line)
         handler = getattr(self, "smtp_" + command.verb, None)
         if handler is None:
             self._error(_reply(500, "5.5.1", "command unrecognized"))
