@@ -19,8 +19,9 @@ The servers:
   - aiosmtpd: python -m aiosmtpd with its Sink handler;
   - smtp-sink: Postfix's C test server (the ceiling).
 
-The servers take turns for --rounds rounds; the script prints every run,
-the median messages per second of each, and the ratios to twisted.mail.
+The servers take turns for --rounds rounds, every other round in the
+reverse order; the script prints every run, the median messages per second
+of each, and the ratios to twisted.mail.
 
 It also prints the CPU time the server process spent per message (user
 plus system, from /proc/PID/stat, over the smtp-source run only, startup
@@ -202,7 +203,9 @@ def main() -> None:
             # meet the next's (the rounds print how many connections are in
             # TIME_WAIT: on this machine, almost none).
             table = servers(workdir, python)
-            for name in names:
+            # Every other round in the reverse order, so that no server
+            # always runs first, or always right after the same one.
+            for name in names if round % 2 else names[::-1]:
                 command, port = table[name]
                 with running(command, port, workdir) as pid:
                     before = cpuSeconds(pid)
