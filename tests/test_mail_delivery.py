@@ -7,9 +7,10 @@ senders.
 from __future__ import annotations
 
 import os
+import threading
 
 from twisted.internet import defer, task
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
 from netref.mail.accounts import MailAccounts
@@ -53,7 +54,9 @@ class MailRouterTests(SynchronousTestCase):
         )
         self.queue.start()
         self.addCleanup(self.queue.stop)
-        self.router = MailRouter(self.accounts, self.store, self.queue)
+        self.router = MailRouter(
+            self.accounts, self.store, self.queue, inThread=defer.maybeDeferred
+        )
 
     def inbox(self, user: str) -> list[bytes]:
         folder = self.store.mailbox(user)
@@ -107,3 +110,29 @@ class MailRouterTests(SynchronousTestCase):
     def test_doubleBounceDropped(self) -> None:
         d = self.router.submit("", ["nobody@crepes.fr"], MESSAGE)
         self.successResultOf(d)
+
+
+class ThreadedDeliveryTests(TestCase):
+    """
+    By default the Maildir copies are written in the reactor's thread pool,
+    and the Deferred fires once they are on disk.
+    """
+
+    async def test_writtenInAThread(self) -> None:
+        root = self.mktemp()
+        store = MaildirStore(os.path.join(root, "mail"))
+        queue = OutgoingQueue(os.path.join(root, "queue"), task.Clock(), Remote(250))
+        router = MailRouter(MailAccounts(["crepes.fr"], ["alice"]), store, queue)
+        threads = []
+        deliver = store.deliver
+
+        def recordingDeliver(user: str, message: bytes) -> str:
+            threads.append(threading.current_thread())
+            return deliver(user, message)
+
+        self.patch(store, "deliver", recordingDeliver)
+        await router.deliver(envelope("bob@hamburger.edu", "alice@crepes.fr"), MESSAGE)
+        self.assertEqual(len(threads), 1)
+        self.assertIsNot(threads[0], threading.main_thread())
+        [info] = store.mailbox("alice").messages()
+        self.assertIn(b"Do you like ketchup?", store.mailbox("alice").read(info.key))

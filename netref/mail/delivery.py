@@ -18,15 +18,21 @@ L{netref.smtp.interfaces.IRecipientPolicy}) whether the address is local:
     textbook's story (section 2.3).
 
 Both are written with fsync before the returned Deferred fires.  The
-router also takes the queue's bounces (L{submit}), so a notification for a
-local sender lands in her mailbox rather than going round the network.
+Maildir copies are written in a thread (the reactor's thread pool), so that
+while the disk syncs one message the server goes on talking to its other
+clients; the queue's copy is written on the reactor's thread (see
+L{netref.smtp.queue}).  The router also takes the queue's bounces
+(L{submit}), so a notification for a local sender lands in her mailbox
+rather than going round the network.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
+from twisted.internet.threads import deferToThread
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -58,10 +64,23 @@ class MailRouter:
         L{submit}.
     """
 
-    def __init__(self, accounts: MailAccounts, store: MaildirStore, queue: OutgoingQueue) -> None:
+    def __init__(
+        self,
+        accounts: MailAccounts,
+        store: MaildirStore,
+        queue: OutgoingQueue,
+        inThread: Callable[..., Deferred[Any]] = deferToThread,
+    ) -> None:
+        """
+        @param inThread: runs a blocking call (the Maildir writes, with
+            their fsyncs) away from the reactor's thread and returns a
+            Deferred of its result: Twisted's C{deferToThread} by default;
+            tests give one that runs it at once.
+        """
         self.accounts = accounts
         self.store = store
         self.queue = queue
+        self._inThread = inThread
         queue.submitBounce = self.submit
 
     def route(self, recipients: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
@@ -114,13 +133,20 @@ class MailRouter:
                 "Dropping a message from the null sender for {unknown}: no such mailbox",
                 unknown=", ".join(unknown),
             )
+        d: Deferred[Any] = succeed(None)
         if users:
             # RFC 5321 section 4.4: the server that makes the final delivery
             # records the reverse-path.
             local = f"Return-Path: <{mailFrom}>\r\n".encode() + message
-            for user in users:
-                self.store.deliver(user, local)
+            d = self._inThread(self._storeLocally, users, local)
         if remote:
-            d = self.queue.enqueue(mailFrom, remote, message)
-            return d.addCallback(lambda _: None)
-        return succeed(None)
+            d.addCallback(lambda _: self.queue.enqueue(mailFrom, remote, message))
+        return d.addCallback(lambda _: None)
+
+    def _storeLocally(self, users: Sequence[str], message: bytes) -> None:
+        """
+        Deliver into each user's Maildir, durably (blocking: run in a
+        thread).
+        """
+        for user in users:
+            self.store.deliver(user, message)

